@@ -1,0 +1,1 @@
+"""Layer 4: the Agent protocol, baselines, LLM agents and trainers."""

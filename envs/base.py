@@ -1,0 +1,130 @@
+"""The shared base of every single-agent rewardgym env: the step contract's bookkeeping.
+
+A family subclasses :class:`AgenticEnv`, declares its components and default weights, and in
+``reset``/``step`` calls :meth:`AgenticEnv._start_episode` and :meth:`AgenticEnv._finish_step`,
+which build the ``info`` dict of ARCHITECTURE.md §2 and the scalar reward from the components,
+so the weighted-sum invariant holds by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium as gym
+
+from rewardgym.contract import weighted_reward
+from rewardgym.errors import ConfigError, ResetNeeded
+from rewardgym.seeding import episode_id
+
+__all__ = ["AgenticEnv"]
+
+
+class AgenticEnv(gym.Env):
+    """Base class with the bookkeeping of the agentic step contract.
+
+    Subclasses set:
+        COMPONENTS: the names of the raw reward terms the env reports on every step
+            (must include ``"task"``), in a stable order.
+        DEFAULT_WEIGHTS: the weight of each component in the scalar reward (missing = 0).
+        COST_KEYS: the cost counters the env accumulates per episode.
+
+    The constructor argument ``reward_weights`` (a partial mapping) overrides defaults; unknown
+    names fail at construction.
+    """
+
+    COMPONENTS: ClassVar[tuple[str, ...]] = ("task",)
+    DEFAULT_WEIGHTS: ClassVar[Mapping[str, float]] = {"task": 1.0}
+    COST_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, reward_weights: Mapping[str, float] | None = None) -> None:
+        if "task" not in self.COMPONENTS:
+            raise TypeError(f"{type(self).__name__}.COMPONENTS must include 'task'")
+        weights = {name: float(self.DEFAULT_WEIGHTS.get(name, 0.0)) for name in self.COMPONENTS}
+        for name, value in (reward_weights or {}).items():
+            if name not in weights:
+                raise ConfigError(
+                    f"unknown reward component {name!r} for {type(self).__name__}; "
+                    f"valid: {list(self.COMPONENTS)}"
+                )
+            weights[name] = float(value)
+        self.reward_weights: dict[str, float] = weights
+        self._task_id: str | None = None
+        self._episode_id: str = ""
+        self._step_count = 0
+        self._cost: dict[str, float] = {}
+        self._done = True
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def _start_episode(self, task_id: str) -> dict[str, Any]:
+        """Begin an episode of ``task_id``; returns the ``info`` for ``reset``.
+
+        Call after ``super().reset(seed=seed)``: the episode id is drawn from ``np_random``.
+        """
+        self._task_id = task_id
+        self._episode_id = episode_id(self.np_random)
+        self._step_count = 0
+        self._cost = {key: 0.0 for key in self.COST_KEYS}
+        self._done = False
+        return self._info(dict.fromkeys(self.COMPONENTS, 0.0))
+
+    def _check_running(self) -> None:
+        if self._task_id is None:
+            raise ResetNeeded(
+                f"{type(self).__name__}.step() called before reset(); call reset() first"
+            )
+        if self._done:
+            raise ResetNeeded(
+                f"{type(self).__name__}.step() called after the episode ended; call reset()"
+            )
+
+    def _add_cost(self, key: str, amount: float) -> None:
+        self._cost[key] = self._cost.get(key, 0.0) + float(amount)
+
+    def _finish_step(
+        self,
+        components: Mapping[str, float],
+        *,
+        terminated: bool,
+        truncated: bool = False,
+        success: bool | None = None,
+        invalid_action: str | None = None,
+        **extra: Any,
+    ) -> tuple[float, dict[str, Any]]:
+        """Count the step and return ``(reward, info)`` for it.
+
+        ``components`` may omit terms (they count as 0) but may not add unknown ones.
+        """
+        self._step_count += 1
+        full = dict.fromkeys(self.COMPONENTS, 0.0)
+        for name, value in components.items():
+            if name not in full:
+                raise KeyError(
+                    f"component {name!r} is not declared in {type(self).__name__}.COMPONENTS"
+                )
+            full[name] = float(value)
+        self._done = bool(terminated or truncated)
+        info = self._info(full, success=success, invalid_action=invalid_action, **extra)
+        return weighted_reward(full, self.reward_weights), info
+
+    def _info(
+        self,
+        components: dict[str, float],
+        *,
+        success: bool | None = None,
+        invalid_action: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "task_id": self._task_id or "",
+            "episode_id": self._episode_id,
+            "step": self._step_count,
+            "reward_components": components,
+            "reward_weights": dict(self.reward_weights),
+            "cost": dict(self._cost),
+            "success": success,
+            "invalid_action": invalid_action,
+        }
+        info.update(extra)
+        return info

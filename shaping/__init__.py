@@ -1,0 +1,1 @@
+"""Layer 3: step wrappers, group transforms and LLM-derived rewards."""

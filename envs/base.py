@@ -8,7 +8,7 @@ so the weighted-sum invariant holds by construction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -54,6 +54,14 @@ class AgenticEnv(gym.Env):
         self._step_count = 0
         self._cost: dict[str, float] = {}
         self._done = True
+
+    def named_potentials(self) -> dict[str, Callable[[Any, dict[str, Any]], float]]:
+        """Potentials this env family offers to ``PotentialShaping``, by name.
+
+        Each is a function of ``(observation, info)`` returning Phi(s); families override this
+        (e.g. the dungeon's distance to the stairs). The default offers none.
+        """
+        return {}
 
     # -- helpers for subclasses --------------------------------------------------------------
 

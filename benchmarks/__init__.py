@@ -1,0 +1,1 @@
+"""Ratio benchmarks against peers measured in the same run (see docs/performance.md)."""

@@ -21,6 +21,7 @@ def _walk_and_import(python: str, env: dict[str, str] | None = None) -> list[str
         "    names.append(m.name)\n"
         "for sub in ('sandbox', 'envs', 'shaping', 'agents', 'leaderboard'):\n"
         "    mod = importlib.import_module('rewardgym.' + sub)\n"
+        "    names.append(mod.__name__)\n"
         "    for m in pkgutil.walk_packages(mod.__path__, mod.__name__ + '.'):\n"
         "        names.append(m.name)\n"
         "for n in sorted(set(names)):\n"

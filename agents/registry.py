@@ -18,9 +18,12 @@ __all__ = ["AGENT_ENTRY_POINTS", "make_agent"]
 #: ``arg`` is the text after the colon of the spec (or None).
 AGENT_ENTRY_POINTS: dict[str, str] = {
     # --- baselines (agents/baselines.py) ---
+    "random": "rewardgym.agents.baselines:make_random_agent",
     # --- code family ---
     # --- dungeon family ---
     # --- LLM agents ---
+    "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",
+    "llm-openai": "rewardgym.agents.llm_agents:make_openai_llm_agent",
 }
 
 

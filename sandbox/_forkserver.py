@@ -1,0 +1,408 @@
+"""The warm fork-server of the ``process`` backend (runs as its own process, started by
+:class:`rewardgym.sandbox.process.ProcessSandbox`).
+
+It is started as a bare ``python -I -S`` script and imports only the standard library, so that
+each fork copies a small process. Start-up, once: enter new mount, pid and network namespaces (where the kernel allows), become
+pid 1 of the new pid namespace, mount a private ``/proc``, hide the host's writable and private
+directories behind empty tmpfs mounts (home dirs, ``/tmp``, ``/dev/shm``, ``/run``, the project),
+import everything a child needs, and compile the seccomp filter to BPF.
+
+Per program: receive the request and its pipe ends over a unix socket, fork, and in the child
+``setsid``, set rlimits, drop to a per-slot unprivileged uid, load seccomp, and run the program.
+When the child exits (or the host asks), every process of that uid is killed (``kill(-1)`` with
+the slot's uid as real uid), the work dir is removed, and the exit status goes back to the host.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import io
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+if __package__:
+    from rewardgym.sandbox import _guest
+else:  # run as a bare script (python -I -S FILE): load the sibling module by path, stdlib only
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "_rewardgym_guest", os.path.join(os.path.dirname(os.path.abspath(__file__)), "_guest.py")
+    )
+    _guest = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_guest)
+
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+CLONE_NEWIPC, CLONE_NEWUTS = 0x08000000, 0x04000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_SET_DUMPABLE = 38, 22, 2, 4
+WORKROOT = "/tmp/rewardgym-work"
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
+_HEADER = struct.Struct(">I")
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+#: syscalls a program may never use; each fails with EPERM (never kills the program).
+DENIED_SYSCALLS = (
+    "socket", "ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
+    "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root",
+    "chroot", "unshare", "setns", "swapon", "swapoff", "reboot", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "acct", "settimeofday",
+    "clock_settime", "iopl", "ioperm", "open_by_handle_at", "name_to_handle_at",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "lookup_dcookie",
+    "move_mount", "open_tree", "fsopen", "fsmount", "fspick",
+)  # fmt: skip
+NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
+                   0x40000000)  # fmt: skip
+
+
+def seccomp_bpf() -> bytes:
+    """Compile the deny-list filter to raw BPF (``struct sock_filter[]``) with pyseccomp.
+
+    ``clone3`` answers ENOSYS so libc falls back to ``clone``, whose namespace flags are checked.
+    """
+    import pyseccomp
+
+    f = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    eperm = pyseccomp.ERRNO(errno.EPERM)
+    for name in DENIED_SYSCALLS:
+        try:
+            f.add_rule(eperm, name)
+        except Exception:  # a syscall this kernel/libseccomp does not know
+            continue
+    f.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+    for flag in NAMESPACE_FLAGS:
+        f.add_rule(eperm, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
+    r, w = os.pipe()
+    with os.fdopen(w, "wb") as fw:
+        f.export_bpf(fw)
+    with os.fdopen(r, "rb") as fr:
+        return fr.read()
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_seccomp(bpf: bytes) -> None:
+    """Install ``bpf`` for this process (after ``no_new_privs``); raise OSError on failure."""
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
+    buf = ctypes.create_string_buffer(bpf, len(bpf))
+    prog = _SockFprog(len(bpf) // 8, ctypes.addressof(buf))
+    if _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(SET_SECCOMP) failed")
+
+
+def _mount(src: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    rc = _libc.mount(
+        src.encode(),
+        target.encode(),
+        fstype.encode() if fstype else None,
+        ctypes.c_ulong(flags),
+        data.encode() if data else None,
+    )
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {src} on {target}: {os.strerror(err)}")
+
+
+def _hide_paths(hide: list[str], keep: list[str]) -> list[str]:
+    """Cover each existing ``hide`` dir with an empty read-only tmpfs, re-binding ``keep`` dirs
+    that lie inside them read-only. Returns the paths actually hidden."""
+    stage = "/tmp/.rewardgym-keep"
+    os.makedirs(stage, exist_ok=True)
+    hide = [h for h in dict.fromkeys(os.path.realpath(h) for h in hide) if os.path.isdir(h)]
+    keep = [k for k in dict.fromkeys(os.path.realpath(k) for k in keep) if os.path.isdir(k)]
+    inner = [k for k in keep if any(k == h or k.startswith(h + "/") for h in hide)]
+    staged = []
+    for i, k in enumerate(inner):
+        spot = f"{stage}/{i}"
+        os.makedirs(spot, exist_ok=True)
+        _mount(k, spot, None, MS_BIND | MS_REC)
+        staged.append((spot, k))
+    hidden = []
+    for h in sorted(hide, key=len):
+        if h == "/tmp":
+            continue
+        try:
+            _mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+            hidden.append(h)
+        except OSError:
+            continue
+    for spot, k in staged:
+        os.makedirs(k, exist_ok=True)
+        _mount(spot, k, None, MS_MOVE)
+        _mount(k, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_REC)
+    for h in hidden:
+        _mount(h, h, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return hidden
+
+
+def _setup_namespaces(config: dict) -> dict:
+    """Enter new namespaces and become pid 1 of the new pid namespace (forks once)."""
+    features: dict = {"netns": False, "pidns": False, "mountns": False, "hidden": []}
+    if os.geteuid() != 0:
+        return features
+    for flags, names in (
+        (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS, "all"),
+        (CLONE_NEWNET, "net"),
+    ):
+        if _libc.unshare(flags) == 0:
+            features["netns"] = True
+            if names == "all":
+                features.update(pidns=True, mountns=True)
+            break
+    if features["pidns"]:
+        pid = os.fork()
+        if pid:  # the shim: wait for pid 1 of the namespace, then leave with its status
+            signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+            _, status = os.waitpid(pid, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    if features["mountns"]:
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, config["tmpfs_opts"])
+        features["hidden"] = _hide_paths(config["hide"], config["keep"])
+    os.makedirs(WORKROOT if features["mountns"] else config["workroot"], mode=0o711, exist_ok=True)
+    return features
+
+
+class ForkServer:
+    """Pid 1 of the sandbox namespace: forks one child per request and cleans up after it."""
+
+    def __init__(self, sock: socket.socket, config: dict, features: dict) -> None:
+        self.sock = sock
+        self.config = config
+        self.workroot = WORKROOT if features["mountns"] else config["workroot"]
+        self.bpf = bytes.fromhex(config["seccomp_bpf"])
+        self.free_uids = list(range(config["uid_base"], config["uid_base"] + config["n_uids"]))
+        self.runs: dict[int, dict] = {}  # child pid -> run record
+        self.by_id: dict[int, int] = {}  # request id -> child pid
+        self.rbuf = b""
+
+    # -- protocol -----------------------------------------------------------------------
+    def send(self, message: dict) -> None:
+        body = json.dumps(message).encode()
+        self.sock.sendall(_HEADER.pack(len(body)) + body)
+
+    def recv(self) -> tuple[dict, list[int]] | None:
+        header, fds, _flags, _addr = socket.recv_fds(self.sock, _HEADER.size, 8)
+        if not header:
+            return None
+        while len(header) < _HEADER.size:
+            more = self.sock.recv(_HEADER.size - len(header))
+            if not more:
+                return None
+            header += more
+        (size,) = _HEADER.unpack(header)
+        body = bytearray()
+        while len(body) < size:
+            chunk = self.sock.recv(min(size - len(body), 1 << 20))
+            if not chunk:
+                return None
+            body += chunk
+        return json.loads(body), fds
+
+    # -- main loop ----------------------------------------------------------------------
+    def serve(self) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        os.set_blocking(wake_r, False)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ, "sock")
+        sel.register(wake_r, selectors.EVENT_READ, "wake")
+        while True:
+            for key, _ in sel.select(timeout=1.0):
+                if key.data == "wake":
+                    try:
+                        while os.read(wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    got = self.recv()
+                    if got is None:  # the host went away: pid 1 exits, the kernel kills the rest
+                        os._exit(0)
+                    self.handle(*got)
+            self.reap()
+
+    def handle(self, message: dict, fds: list[int]) -> None:
+        op = message["op"]
+        if op == "spawn":
+            try:
+                self.spawn(message, fds)
+            except Exception as exc:
+                self.send({"id": message["id"], "error": f"{type(exc).__name__}: {exc}"})
+            finally:
+                for fd in fds:
+                    os.close(fd)
+        elif op == "kill":
+            pid = self.by_id.get(message["id"])
+            if pid is not None:
+                self.kill_uid(self.runs[pid]["uid"])
+        elif op == "ping":
+            self.send({"id": message["id"], "pong": True})
+
+    def spawn(self, message: dict, fds: list[int]) -> None:
+        if not self.free_uids:
+            raise RuntimeError("no free sandbox uid; too many concurrent runs")
+        uid = self.free_uids.pop(0)
+        workdir = os.path.join(self.workroot, f"run-{message['id']}")
+        os.mkdir(workdir, 0o700)
+        for name, content in message.get("files", {}).items():
+            path = os.path.join(workdir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(base64.b64decode(content))
+        for root, dirs, files in os.walk(workdir):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), uid, uid)
+        os.chown(workdir, uid, uid)
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                code = self.child(message, fds, uid, workdir)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.write(2, traceback.format_exc().encode(errors="replace"))
+            os._exit(code)
+        self.runs[pid] = {"id": message["id"], "uid": uid, "workdir": workdir}
+        self.by_id[message["id"]] = pid
+        self.send({"id": message["id"], "pid": pid})
+
+    def child(self, message: dict, fds: list[int], uid: int, workdir: str) -> int:
+        """In the forked child: contain ourselves, then run the program. Returns the exit code."""
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        os.setsid()
+        high = [os.dup(fd) for fd in fds]  # move out of the way before dup2 onto 0..n
+        for target, fd in enumerate(high):
+            os.dup2(fd, target)
+        os.closerange(len(high), 1 << 16)
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update(CHILD_ENV, TMPDIR=workdir)
+        _guest.apply_limits(message["limits"])
+        if os.geteuid() == 0:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        if self.bpf:
+            load_seccomp(self.bpf)
+        if message["mode"] == "serve":
+            _guest.serve(
+                message["program"], message["entry_point"], 3, 4,
+                message["limits"]["max_output_bytes"],
+            )  # fmt: skip
+            return 0
+        return run_program(message["program"])
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            run = self.runs.pop(pid, None)
+            if run is None:
+                continue  # an orphan of some run, reparented to us (pid 1)
+            self.kill_uid(run["uid"])
+            shutil.rmtree(run["workdir"], ignore_errors=True)
+            self.free_uids.append(run["uid"])
+            self.by_id.pop(run["id"], None)
+            self.send(
+                {
+                    "id": run["id"],
+                    "exited": True,
+                    "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                    "cpu_s": usage.ru_utime + usage.ru_stime,
+                    "maxrss_kb": usage.ru_maxrss,
+                }
+            )
+
+    @staticmethod
+    def kill_uid(uid: int) -> None:
+        """SIGKILL every process of ``uid`` (in our pid namespace), escaped sessions included.
+
+        Real and effective uid become ``uid`` (saved uid stays 0 so we can come back), so
+        ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``.
+        """
+        if os.geteuid() != 0:
+            return
+        os.setresuid(uid, uid, 0)
+        try:
+            for _ in range(3):
+                os.kill(-1, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        finally:
+            os.setresuid(0, 0, 0)
+
+
+def run_program(program: str) -> int:
+    """Run ``program`` as ``__main__`` with fresh stdio objects; return its exit code."""
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace"
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace",
+        line_buffering=True,
+    )  # fmt: skip
+    sys.argv = ["<program>"]
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    code = 0
+    try:
+        exec(compile(program, "<program>", "exec"), namespace)
+    except SystemExit as exc:
+        if exc.code is None:
+            code = 0
+        elif isinstance(exc.code, int):
+            code = exc.code & 0xFF
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            code = code or 120
+    return code
+
+
+def main() -> None:
+    """Entry point: ``python -I -S _forkserver.py FD CONFIG_JSON`` (stdlib only, small to fork)."""
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    config = json.loads(sys.argv[2])
+    sys.path.extend(config.get("sys_path", []))  # so programs can import installed packages
+    os.umask(0o022)
+    features = _setup_namespaces(config)
+    server = ForkServer(sock, config, features)
+    server.send({"id": 0, "ready": True, "features": features})
+    server.serve()
+
+
+if __name__ == "__main__":
+    main()

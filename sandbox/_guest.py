@@ -1,0 +1,252 @@
+"""Code that runs on the *inside* of a sandbox: the plain-data codec and the candidate server.
+
+This module uses the standard library only and never imports the rest of rewardgym, because the
+``bwrap`` and ``docker`` backends ship its source text into a bare ``python3 -I -S`` interpreter
+(``python3 -I -S -c SOURCE serve``). The ``process`` backend imports it in its fork-server.
+
+The trusted side (the grader) uses the same codec to decode what comes back, so only values of an
+exactly known type ever cross the boundary (``type(x) is int``: subclasses and objects that
+override ``__eq__`` are refused).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import resource
+import struct
+import sys
+
+MAX_DEPTH = 200
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class NotPlainData(TypeError):
+    """A value is not plain data (int, float, complex, str, bytes, bool, None and containers)."""
+
+
+def encode(value: object, _depth: int = 0) -> object:
+    """Encode ``value`` as tagged JSON-able data; raise :class:`NotPlainData` for anything else.
+
+    Types are checked exactly, so ``bool`` and ``int`` stay distinct and subclasses are refused.
+    """
+    if _depth > MAX_DEPTH:
+        raise NotPlainData("value nested deeper than 200 levels")
+    kind = type(value)
+    if value is None:
+        return ["N"]
+    if kind is bool:
+        return ["B", bool(value)]
+    if kind is int:
+        return ["i", int.__repr__(value)]
+    if kind is float:
+        return ["f", float.__repr__(value)]
+    if kind is complex:
+        return ["c", float.__repr__(value.real), float.__repr__(value.imag)]
+    if kind is str:
+        return ["s", str.__str__(value)]
+    if kind is bytes:
+        return ["b", base64.b64encode(value).decode("ascii")]
+    d = _depth + 1
+    if kind is list:
+        return ["l", [encode(v, d) for v in list.__iter__(value)]]
+    if kind is tuple:
+        return ["t", [encode(v, d) for v in tuple.__iter__(value)]]
+    if kind is set:
+        return ["S", [encode(v, d) for v in set.__iter__(value)]]
+    if kind is frozenset:
+        return ["F", [encode(v, d) for v in frozenset.__iter__(value)]]
+    if kind is dict:
+        return ["d", [[encode(k, d), encode(v, d)] for k, v in dict.items(value)]]
+    raise NotPlainData(f"a value of type {kind.__name__!r} is not plain data")
+
+
+def decode(data: object, _depth: int = 0) -> object:
+    """Rebuild a value from :func:`encode`'s output; raise :class:`NotPlainData` if malformed."""
+    if _depth > MAX_DEPTH + 1 or type(data) is not list or not data or type(data[0]) is not str:
+        raise NotPlainData("malformed plain-data message")
+    tag, d = data[0], _depth + 1
+    try:
+        if tag == "N":
+            return None
+        if tag == "B" and type(data[1]) is bool:
+            return data[1]
+        if tag == "i":
+            return int(data[1])
+        if tag == "f":
+            return float(data[1])
+        if tag == "c":
+            return complex(float(data[1]), float(data[2]))
+        if tag == "s" and type(data[1]) is str:
+            return data[1]
+        if tag == "b":
+            return base64.b64decode(data[1], validate=True)
+        if tag == "l":
+            return [decode(v, d) for v in data[1]]
+        if tag == "t":
+            return tuple(decode(v, d) for v in data[1])
+        if tag == "S":
+            return {decode(v, d) for v in data[1]}
+        if tag == "F":
+            return frozenset(decode(v, d) for v in data[1])
+        if tag == "d":
+            return {decode(k, d): decode(v, d) for k, v in data[1]}
+    except NotPlainData:
+        raise
+    except Exception as exc:  # malformed payloads of any shape
+        raise NotPlainData(f"malformed plain-data message: {exc}") from None
+    raise NotPlainData(f"unknown plain-data tag {tag!r}")
+
+
+def write_message(fd: int, message: dict) -> None:
+    """Write one length-prefixed JSON message to ``fd`` (blocking)."""
+    body = json.dumps(message, separators=(",", ":")).encode()
+    data = memoryview(_HEADER.pack(len(body)) + body)
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd: int) -> dict:
+    """Read one length-prefixed JSON message from ``fd``; raise ``EOFError`` when closed."""
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    if size > MAX_MESSAGE_BYTES:
+        raise EOFError(f"message of {size} bytes exceeds the limit")
+    return json.loads(_read_exact(fd, size))
+
+
+def apply_limits(limits: dict) -> None:
+    """Lower this process's rlimits to ``limits`` (a ``Limits.model_dump()``); never raises."""
+    mb = 1024 * 1024
+    wanted = [
+        (resource.RLIMIT_CPU, int(limits["cpu_s"] + 0.999), int(limits["cpu_s"] + 0.999) + 1),
+        (resource.RLIMIT_AS, limits["memory_mb"] * mb, limits["memory_mb"] * mb),
+        (resource.RLIMIT_FSIZE, limits["max_file_bytes"], limits["max_file_bytes"]),
+        (resource.RLIMIT_NOFILE, limits["max_open_files"], limits["max_open_files"]),
+        (resource.RLIMIT_NPROC, limits["max_processes"], limits["max_processes"]),
+        (resource.RLIMIT_CORE, 0, 0),
+    ]
+    for which, soft, hard in wanted:
+        try:
+            _cur_soft, cur_hard = resource.getrlimit(which)
+            if cur_hard != resource.RLIM_INFINITY:
+                hard = min(hard, cur_hard)
+                soft = min(soft, hard)
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):
+            pass
+
+
+class _CappedText(io.TextIOBase):
+    """A text sink that keeps the first ``cap`` characters written to it."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.parts, self.size, self.truncated = cap, [], 0, False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if type(s) is not str:
+            raise TypeError("write() argument must be str")
+        room = self.cap - self.size
+        if len(s) > room:
+            self.truncated = True
+            s = s[: max(room, 0)]
+        if s:
+            self.parts.append(s)
+            self.size += len(s)
+        return len(s)
+
+    def take(self) -> str:
+        out, self.parts = "".join(self.parts), []
+        return out
+
+
+def serve(program: str, entry_point: str, rfd: int, wfd: int, output_cap: int = 65536) -> None:
+    """Load ``program`` and answer call requests on ``rfd``/``wfd`` until the channel closes.
+
+    The first message sent is the load status. Each later request ``{"args", "kwargs"}`` (plain
+    data) is answered with ``{"ok": True, "value": ...}`` or ``{"ok": False, "etype", "emsg"}``,
+    plus whatever the candidate printed since the previous answer. Nothing here is trusted by
+    the grader: it only ever reads plain data from these messages.
+    """
+    out, err = _CappedText(output_cap), _CappedText(output_cap)
+    sys.stdout, sys.stderr = out, err
+    namespace: dict = {"__name__": "__candidate__", "__builtins__": __builtins__}
+
+    def reply(message: dict) -> None:
+        message["stdout"], message["stderr"] = out.take(), err.take()
+        write_message(wfd, message)
+
+    try:
+        code = compile(program, "<candidate>", "exec")
+    except BaseException as exc:
+        reply({"ok": False, "phase": "compile", "etype": type(exc).__name__, "emsg": str(exc)})
+        return
+    try:
+        exec(code, namespace)
+        func = namespace[entry_point]
+        if not callable(func):
+            raise TypeError(f"{entry_point!r} is not callable")
+    except BaseException as exc:
+        reply({"ok": False, "phase": "load", "etype": type(exc).__name__, "emsg": _msg(exc)})
+        return
+    reply({"ok": True})
+    while True:
+        try:
+            request = read_message(rfd)
+        except EOFError:
+            return
+        try:
+            args = decode(request["args"])
+            kwargs = decode(request["kwargs"])
+            value = encode(func(*args, **kwargs))
+            message = {"ok": True, "value": value}
+        except BaseException as exc:
+            message = {"ok": False, "etype": type(exc).__name__, "emsg": _msg(exc)}
+        reply(message)
+
+
+def _msg(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+        return text[:2000] if type(text) is str else "<unprintable>"
+    except BaseException:
+        return "<unprintable>"
+
+
+def serve_stdio() -> None:
+    """Entry of ``python3 -I -S -c SOURCE serve``: the channel is stdin/stdout.
+
+    The first message on stdin carries ``program``, ``entry_point``, ``limits``; the real stdin
+    and stdout are then pointed at /dev/null so the candidate cannot write into the channel by
+    accident (a deliberate write only forges its own return values, which it controls anyway).
+    """
+    rfd, wfd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    setup = read_message(rfd)
+    apply_limits(setup["limits"])
+    os.chdir(setup.get("workdir") or ".")
+    serve(setup["program"], setup["entry_point"], rfd, wfd, setup["limits"]["max_output_bytes"])
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    serve_stdio()

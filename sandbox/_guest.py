@@ -12,6 +12,7 @@ override ``__eq__`` are refused).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -248,5 +249,117 @@ def serve_stdio() -> None:
     serve(setup["program"], setup["entry_point"], rfd, wfd, setup["limits"]["max_output_bytes"])
 
 
+def supervise_stdio() -> None:
+    """Entry of ``python3 -I -S -c SOURCE run`` (docker): run one program under a supervisor.
+
+    The request (``program``, ``stdin`` and ``files`` base64, ``limits``, ``workdir``) comes as
+    one message on stdin; the result (output base64, exit status, timings) goes back as one
+    message on stdout. The program runs in a fresh process group with lowered rlimits; at the
+    wall limit, or when it exits, every other process of this uid is killed with ``kill(-1)``.
+    """
+    import selectors
+    import shutil
+    import time
+
+    request = read_message(0)
+    limits = request["limits"]
+    workdir = request["workdir"]
+    os.makedirs(workdir, mode=0o700)
+    for name, content in request["files"].items():
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(base64.b64decode(content))
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            for target, fd in enumerate((in_r, out_w, err_w)):
+                os.dup2(fd, target)
+            os.closerange(3, 1 << 16)
+            os.chdir(workdir)
+            apply_limits(limits)
+            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir}
+            os.execve(sys.executable, [sys.executable, "-I", "-S", "-c", request["program"]], env)
+        finally:
+            os._exit(127)
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    data = memoryview(base64.b64decode(request["stdin"]))
+    bufs = {out_r: bytearray(), err_r: bytearray()}
+    cap, truncated, timed_out = limits["max_output_bytes"], False, False
+    sel = selectors.DefaultSelector()
+    sel.register(out_r, selectors.EVENT_READ)
+    sel.register(err_r, selectors.EVENT_READ)
+    if data:
+        os.set_blocking(in_w, False)
+        sel.register(in_w, selectors.EVENT_WRITE)
+    else:
+        os.close(in_w)
+    deadline = start + limits["wall_s"]
+    open_readers = 2
+    while open_readers:
+        now = time.monotonic()
+        if now >= deadline + 2.0:
+            break
+        if now >= deadline and not timed_out:
+            timed_out = True
+            _kill_uid_group(pid)
+        for key, _ in sel.select(max(0.0, (deadline + (2.0 if timed_out else 0.0)) - now)):
+            if key.fd == in_w:
+                try:
+                    data = data[os.write(in_w, data[:65536]) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    data = data[:0]
+                if not data:
+                    sel.unregister(in_w)
+                    os.close(in_w)
+                continue
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                sel.unregister(key.fd)
+                open_readers -= 1
+                continue
+            room = cap - len(bufs[key.fd])
+            if len(chunk) > room:
+                truncated, chunk = True, chunk[: max(room, 0)]
+            bufs[key.fd] += chunk
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.monotonic() - start
+    _kill_uid_group(pid)
+    shutil.rmtree(workdir, ignore_errors=True)
+    write_message(
+        1,
+        {
+            "stdout": base64.b64encode(bufs[out_r]).decode(),
+            "stderr": base64.b64encode(bufs[err_r]).decode(),
+            "truncated": truncated,
+            "timed_out": timed_out,
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "maxrss_kb": usage.ru_maxrss,
+            "wall_s": wall,
+        },
+    )
+
+
+def _kill_uid_group(pid: int) -> None:
+    """Kill the program's group, then every other process we may signal (same uid)."""
+    import signal
+
+    for target in (-pid, -1):
+        with contextlib.suppress(OSError):
+            os.kill(target, signal.SIGKILL)
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
     serve_stdio()
+elif __name__ == "__main__" and sys.argv[1:] == ["run"]:
+    supervise_stdio()

@@ -1,0 +1,305 @@
+"""The ``bwrap`` backend: one bubblewrap container per program.
+
+``bwrap --unshare-all`` gives each program fresh user, pid, network, mount, ipc and uts
+namespaces; the root is an empty tmpfs with ``/usr`` and the Python installation bound read-only,
+the work dir is a private bind of a fresh host temp dir, and the seccomp filter of the process
+backend is passed in as BPF. ``bwrap`` itself runs as a per-run unprivileged uid with rlimits set,
+so RLIMIT_NPROC binds; killing it (``--die-with-parent``) tears down the whole pid namespace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rewardgym.errors import SandboxUnavailable
+from rewardgym.sandbox import _guest
+from rewardgym.sandbox.base import (
+    CandidateDied,
+    ExecResult,
+    Files,
+    Limits,
+    Sandbox,
+    Session,
+    validate_files,
+)
+from rewardgym.sandbox.process import (
+    FdChannel,
+    collect_output,
+    make_result,
+    seccomp_filter_bpf,
+)
+
+GUEST_SOURCE = Path(_guest.__file__).read_text()
+
+
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot run here, or None when it works."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    try:
+        proc = subprocess.run(
+            [exe, "--unshare-all", "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap failed to start: {exc}"
+    if proc.returncode != 0:
+        return f"bwrap cannot create namespaces: {proc.stderr.decode(errors='replace').strip()}"
+    return None
+
+
+class BwrapSandbox(Sandbox):
+    """Bubblewrap sandbox: container-grade namespaces for each program (~10 ms a run).
+
+    Args:
+        limits: default limits of every run.
+        uid_base: first of ``n_uids`` unprivileged uids (one per concurrent run).
+        n_uids: how many runs may be in flight at once.
+        seccomp: pass the seccomp filter to bwrap (on by default).
+        python: the interpreter inside (default: /usr/bin/python3, else this Python).
+    """
+
+    kind = "bwrap"
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        uid_base: int = 62000,
+        n_uids: int = 64,
+        seccomp: bool = True,
+        python: str | None = None,
+    ) -> None:
+        super().__init__(limits)
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(f"{problem}; use kind='process' instead")
+        self._bwrap = shutil.which("bwrap")
+        self._bpf = seccomp_filter_bpf() if seccomp else b""
+        self._root = tempfile.mkdtemp(prefix="rewardgym-bwrap-")
+        os.chmod(self._root, 0o711)
+        self._guest_dir = os.path.join(self._root, "guest")
+        os.mkdir(self._guest_dir, 0o755)
+        self._guest = os.path.join(self._guest_dir, "guest.py")
+        Path(self._guest).write_text(GUEST_SOURCE)
+        os.chmod(self._guest, 0o644)
+        self._uids = list(range(uid_base, uid_base + n_uids))
+        self._uid_lock = threading.Lock()
+        self._ids = itertools.count()
+        self._live: set[subprocess.Popen] = set()
+        # The guest code is stdlib-only: prefer the system Python under /usr, because bwrap runs
+        # as an unprivileged uid that may not reach a Python under a private home (pyenv).
+        system = python or shutil.which("python3", path="/usr/bin")
+        if system:
+            self._python, self._python_root = system, ""
+        else:
+            self._python = str(Path(sys.executable).resolve())
+            self._python_root = str(Path(sys.base_prefix).resolve())
+
+    def _argv(self, workdir: str, seccomp_fd: int | None, tail: Sequence[str]) -> list[str]:
+        argv = [
+            self._bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+            *(["--ro-bind", self._python_root, self._python_root] if self._python_root else []),
+            "--ro-bind", self._guest_dir, "/sandbox",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--bind", workdir, "/work", "--chdir", "/work", "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "HOME", "/work", "--setenv", "TMPDIR", "/work",
+        ]  # fmt: skip
+        if seccomp_fd is not None:
+            argv += ["--seccomp", str(seccomp_fd)]
+        return [*argv, "--", self._python, "-I", "-S", *tail]
+
+    def _start(
+        self, limits: Limits, files: dict[str, bytes], tail: Sequence[str], **popen: Any
+    ) -> tuple[subprocess.Popen, str, int]:
+        self._check_open()
+        with self._uid_lock:
+            if not self._uids:
+                raise SandboxUnavailable("too many concurrent bwrap runs; raise n_uids")
+            uid = self._uids.pop(0)
+        workdir = os.path.join(self._root, f"run-{next(self._ids)}")
+        os.mkdir(workdir, 0o700)
+        for name, content in files.items():
+            path = os.path.join(workdir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            Path(path).write_bytes(content)
+        for root, dirs, names in os.walk(workdir):
+            for name in [*dirs, *names]:
+                os.lchown(os.path.join(root, name), uid, uid)
+        os.chown(workdir, uid, uid)
+        seccomp_fd = None
+        if self._bpf:
+            seccomp_fd = os.memfd_create("rewardgym-seccomp", 0)
+            os.write(seccomp_fd, self._bpf)
+            os.lseek(seccomp_fd, 0, os.SEEK_SET)
+        limit_dict = limits.model_dump()
+        try:
+            proc = subprocess.Popen(
+                self._argv(workdir, seccomp_fd, tail),
+                pass_fds=[seccomp_fd] if seccomp_fd is not None else [],
+                user=uid if os.geteuid() == 0 else None,
+                group=uid if os.geteuid() == 0 else None,
+                extra_groups=[] if os.geteuid() == 0 else None,
+                preexec_fn=lambda: _guest.apply_limits(limit_dict),
+                env={},
+                cwd="/",
+                **popen,
+            )
+        except BaseException:
+            self._release(uid, workdir)
+            raise
+        finally:
+            if seccomp_fd is not None:
+                os.close(seccomp_fd)
+        self._live.add(proc)
+        return proc, workdir, uid
+
+    def _release(self, uid: int, workdir: str) -> None:
+        shutil.rmtree(workdir, ignore_errors=True)
+        with self._uid_lock:
+            self._uids.append(uid)
+
+    def _reap(self, proc: subprocess.Popen, uid: int, workdir: str) -> dict[str, Any]:
+        usage = None
+        if proc.returncode is None:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == 0:
+                proc.kill()
+                _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        self._live.discard(proc)
+        self._release(uid, workdir)
+        code = proc.returncode
+        return {
+            "exit_code": code if code >= 0 else None,
+            "signal": -code if code < 0 else None,
+            "cpu_s": (usage.ru_utime + usage.ru_stime) if usage else 0.0,
+            "maxrss_kb": usage.ru_maxrss if usage else 0,
+        }
+
+    def run(
+        self,
+        program: str,
+        *,
+        stdin: str | bytes | None = None,
+        files: Files | None = None,
+        limits: Limits | None = None,
+    ) -> ExecResult:
+        """See :meth:`Sandbox.run`."""
+        lim = self._limits(limits)
+        content = validate_files(files)
+        start = time.monotonic()
+        proc, workdir, uid = self._start(
+            lim, content, ["-c", program],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        fds = [os.dup(f.fileno()) for f in (proc.stdin, proc.stdout, proc.stderr)]
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()
+        out, err, truncated, timed_out = collect_output(
+            {fds[1]: "out", fds[2]: "err"}, fds[0], data, start + lim.wall_s,
+            lim.max_output_bytes, on_timeout=proc.kill,
+        )  # fmt: skip
+        status = self._reap(proc, uid, workdir)
+        return make_result(
+            out, err, truncated, timed_out, status, time.monotonic() - start, lim, self.kind
+        )
+
+    def open_session(self, program: str, entry_point: str, limits: Limits | None = None) -> Session:
+        """See :meth:`Sandbox.open_session`."""
+        return _PopenSession(self, program, entry_point, self._limits(limits))
+
+    def _shutdown(self) -> None:
+        for proc in list(self._live):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+class _PopenSession(Session):
+    """A candidate server in a bwrap container, talking over its stdin/stdout."""
+
+    def __init__(self, box: BwrapSandbox, program: str, entry_point: str, limits: Limits) -> None:
+        self.box, self.limits, self.closed = box, limits, False
+        self.proc, self.workdir, self.uid = box._start(
+            limits, {}, ["/sandbox/guest.py", "serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.channel = FdChannel(
+            os.dup(self.proc.stdout.fileno()), os.dup(self.proc.stdin.fileno())
+        )
+        self.proc.stdout.close()
+        self.proc.stdin.close()
+        setup = {"program": program, "entry_point": entry_point, "limits": limits.model_dump()}
+        try:
+            self.channel.send({**setup, "workdir": "/work"})
+            first = self.channel.recv(limits.wall_s)
+        except (TimeoutError, EOFError, BrokenPipeError) as exc:
+            self.load_error = ("load", "CandidateDied", self._death(exc))
+            return
+        self._collect(first, limits.max_output_bytes)
+        if not first.get("ok"):
+            self.load_error = (
+                str(first.get("phase")),
+                str(first.get("etype")),
+                str(first.get("emsg")),
+            )
+            self.close()
+
+    def _death(self, exc: BaseException) -> str:
+        status = self._stop()
+        if isinstance(exc, TimeoutError):
+            return "the call exceeded its time limit and the candidate was killed"
+        return describe(status)
+
+    def _stop(self) -> Mapping[str, Any]:
+        if self.closed:
+            return {}
+        self.closed = True
+        self.channel.close()
+        return self.box._reap(self.proc, self.uid, self.workdir)
+
+    def call(
+        self, args: Sequence[Any], kwargs: Mapping[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        if self.closed:
+            raise CandidateDied("the candidate process is not running")
+        try:
+            self.channel.send(
+                {"args": _guest.encode(tuple(args)), "kwargs": _guest.encode(dict(kwargs))}
+            )
+            answer = self.channel.recv(timeout)
+        except TimeoutError as exc:
+            self.proc.kill()
+            raise CandidateDied(self._death(exc)) from None
+        except (EOFError, BrokenPipeError) as exc:
+            raise CandidateDied(self._death(exc)) from None
+        self._collect(answer, self.limits.max_output_bytes)
+        return answer
+
+    def close(self) -> None:
+        self._stop()
+
+
+def describe(status: Mapping[str, Any]) -> str:
+    """Say in words how a candidate process ended."""
+    from rewardgym.sandbox.process import describe_exit
+
+    return describe_exit(status)

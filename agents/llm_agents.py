@@ -3,8 +3,10 @@
 An :class:`LLMAgent` shows the model the observation (and a short history), asks for an action
 in the format its family's :class:`PromptTemplate` describes, and parses the reply. A reply
 that does not parse is **not** an error: for text action spaces the raw reply is submitted as
-is (the env scores it through ``info["invalid_action"]``); for discrete spaces the agent submits
-the template's fallback action and counts the failure in ``usage()["llm_parse_failures"]``.
+is (the env scores it through ``info["invalid_action"]``); for ``Discrete(n)`` spaces the agent
+submits ``start + n``, one past the last action, which envs score as an invalid action (the
+dungeon plays it as ``wait``). Either way the failure is counted in
+``usage()["llm_parse_failures"]``.
 
 Registered specs (``rewardgym.agents.registry``):
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,12 +61,15 @@ def render_observation(obs: Any, limit: int = 6000) -> str:
     elif isinstance(obs, dict):
         parts = []
         for key, value in obs.items():
-            if isinstance(value, np.ndarray) and value.size > 64:
-                continue  # pixels and big arrays mean nothing to a text model
+            if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 1:
+                value = bytes(value).rstrip(b"\x00").decode("latin-1")  # a message buffer
+            elif isinstance(value, np.ndarray) and value.size > 64:
+                continue  # pixels and glyph maps mean nothing to a text model
             parts.append(f"{key}: {render_observation(value, limit)}")
         text = "\n".join(parts)
     elif isinstance(obs, np.ndarray):
-        if obs.dtype.kind in "iu" and obs.ndim == 2 and obs.size <= 4096:
+        printable = obs.size and obs.dtype.kind in "iu" and obs.min() >= 32 and obs.max() < 127
+        if printable and obs.ndim == 2 and obs.size <= 4096:
             text = "\n".join("".join(chr(c) if 32 <= c < 127 else " " for c in row) for row in obs)
         else:
             text = np.array2string(obs, threshold=64)
@@ -92,12 +98,14 @@ def parse_text(reply: str, action_space: spaces.Space[Any]) -> ParsedAction:
 def action_names(env: Any) -> list[str] | None:
     """The names of a discrete env's actions, if the env publishes them."""
     base = getattr(env, "unwrapped", env)
-    for attr in ("action_names", "ACTION_NAMES", "get_action_meanings"):
-        names = getattr(base, attr, None)
-        if callable(names):
-            names = names()
-        if names is not None:
-            return [str(n) for n in names]
+    modules = [sys.modules.get(c.__module__) for c in type(base).__mro__]
+    for owner in (base, *[m for m in modules if m is not None]):
+        for attr in ("action_names", "ACTION_NAMES", "get_action_meanings"):
+            names = getattr(owner, attr, None)
+            if callable(names):
+                names = names()
+            if names is not None:
+                return [str(n) for n in names]
     return None
 
 
@@ -109,7 +117,7 @@ def make_discrete_parser(
     def parse(reply: str, action_space: spaces.Space[Any]) -> ParsedAction:
         n = int(action_space.n)  # type: ignore[attr-defined]
         start = int(getattr(action_space, "start", 0))
-        fallback = start
+        fallback = start + n  # out of range on purpose: the env scores it as invalid
         lowered = reply.lower()
         if names:
             best: tuple[int, int] | None = None  # (position in reply, action)
@@ -137,6 +145,8 @@ class PromptTemplate:
         instruction: appended to every observation (says the answer format).
         parse: ``(reply, action_space) -> ParsedAction``.
         max_tokens: generation budget per action.
+        stop: strings that end a reply.
+        history_turns: earlier (observation, reply) turns kept in the prompt.
     """
 
     family: str
@@ -145,6 +155,7 @@ class PromptTemplate:
     parse: Callable[[str, spaces.Space[Any]], ParsedAction] = parse_text
     max_tokens: int = 64
     stop: tuple[str, ...] = field(default_factory=tuple)
+    history_turns: int = 2
 
 
 TEMPLATES: dict[str, PromptTemplate] = {
@@ -168,6 +179,7 @@ TEMPLATES: dict[str, PromptTemplate] = {
         instruction="Reply with exactly one action from the list, and nothing else.",
         max_tokens=8,
         stop=("\n",),
+        history_turns=0,  # the observation is the full state; history only costs tokens
     ),
     "generic": PromptTemplate(
         family="generic",
@@ -194,7 +206,8 @@ class LLMAgent:
         template: the family's prompt template.
         names: action names for a ``Discrete`` space (listed in the prompt and parsed).
         temperature: sampling temperature; 0 is greedy. Sampling is seeded from ``reset(seed)``.
-        history_turns: how many earlier (observation, reply) turns the prompt keeps.
+        history_turns: how many earlier (observation, reply) turns the prompt keeps (default:
+            the template's).
         name: the agent's name in results.
 
     ``usage()`` reports this episode's tokens (``llm_tokens``, ...), calls and parse failures;
@@ -209,7 +222,7 @@ class LLMAgent:
         *,
         names: Sequence[str] | None = None,
         temperature: float = 0.7,
-        history_turns: int = 2,
+        history_turns: int | None = None,
         name: str = "llm",
     ) -> None:
         self.client = client
@@ -217,7 +230,7 @@ class LLMAgent:
         self.template = template
         self.names = list(names) if names else None
         self.temperature = float(temperature)
-        self.history_turns = int(history_turns)
+        self.history_turns = template.history_turns if history_turns is None else history_turns
         self.name = name
         if isinstance(action_space, spaces.Discrete):
             self._parse = make_discrete_parser(self.names)
@@ -264,6 +277,7 @@ class LLMAgent:
             self._parse_failures += 1
             log.debug("unparseable reply (%s): %r", parsed.reason, out.text[:200])
         self._history += [msgs[-1], {"role": "assistant", "content": out.text}]
+        del self._history[: -2 * max(1, self.history_turns)]
         return parsed.action
 
     def usage(self) -> dict[str, float]:

@@ -69,6 +69,11 @@ def list_envs(
     console.print(f"{shown} environment ids")
 
 
+from rewardgym.leaderboard import cli_bench  # noqa: E402 - attached after the app exists
+
+cli_bench.register(app)
+
+
 def main() -> None:
     """Entry point of the ``rewardgym`` console script."""
     app()

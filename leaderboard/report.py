@@ -1,0 +1,333 @@
+"""The leaderboard report: one static HTML page (plots embedded), Markdown, JSON or CSV.
+
+:func:`build_report` scores stored rows (``rewardgym.leaderboard.scoring``); ``render_*`` turn
+the result into text. The HTML page is self-contained: the plots (score bars with 95% CIs per
+env, cost vs score) are PNGs embedded as base64 ``data:`` URIs, so the file can be mailed or
+published as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rewardgym
+from rewardgym.errors import ConfigError, DependencyNotInstalled
+from rewardgym.leaderboard.scoring import AgentEnvScore, SuiteScore, score_rows, suite_scores
+
+__all__ = ["FORMATS", "Report", "build_report", "render", "rich_table"]
+
+FORMATS = ("html", "md", "json", "csv")
+
+
+@dataclass
+class Report:
+    """Scores of every (agent, env), the suite scores, and where they came from."""
+
+    scores: list[AgentEnvScore]
+    suite: list[SuiteScore]
+    episodes: int
+    source: str
+    cost_key: str = "wall_s"
+
+    @property
+    def envs(self) -> list[str]:
+        return sorted({s.env_id for s in self.scores})
+
+    @property
+    def agents(self) -> list[str]:
+        return [s.agent for s in self.suite]
+
+
+def build_report(
+    rows: Iterable[Mapping[str, Any]], *, source: str = "", seed: int = 0, cost_key: str = "wall_s"
+) -> Report:
+    """Score ``rows`` (from ``ResultsStore.rows()``) into a :class:`Report`."""
+    rows = list(rows)
+    scores = score_rows(rows, seed=seed)
+    return Report(scores, suite_scores(scores), len(rows), source, cost_key)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def _cost_per_solved(s: AgentEnvScore) -> str:
+    parts = []
+    for key in sorted(s.cost_per_solved):
+        v = s.cost_per_solved[key]
+        if v is not None and key in ("wall_s", "llm_tokens", "searches", "tool_calls", "sandbox_s"):
+            parts.append(f"{key}={v:.3g}")
+    return ", ".join(parts) if parts else "-"
+
+
+def _pass(s: AgentEnvScore) -> str:
+    return ", ".join(f"pass@{k}={v:.3f}" for k, v in sorted(s.pass_at.items())) or "-"
+
+
+def table_rows(report: Report) -> list[list[str]]:
+    """The per (agent, env) table: one list of cells per row (the column names are HEADER)."""
+    return [
+        [
+            s.env_id,
+            s.agent,
+            _fmt(s.mean_return),
+            f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]",
+            _fmt(s.success_rate),
+            str(s.episodes),
+            str(s.tasks),
+            _cost_per_solved(s),
+            _pass(s),
+            _fmt(s.invalid_rate),
+        ]
+        for s in report.scores
+    ]
+
+
+HEADER = [
+    "env",
+    "agent",
+    "task return",
+    "95% CI",
+    "success",
+    "episodes",
+    "tasks",
+    "cost / solved",
+    "pass@k",
+    "invalid rate",
+]
+SUITE_HEADER = ["agent", "suite score", "envs normalised", "envs missing"]
+
+
+def suite_rows(report: Report) -> list[list[str]]:
+    return [
+        [s.agent, _fmt(s.score), str(len(s.per_env)), ", ".join(s.envs_missing) or "-"]
+        for s in report.suite
+    ]
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "rewardgym_version": rewardgym.__version__,
+            "source": report.source,
+            "episodes": report.episodes,
+            "scores": [s.as_dict() for s in report.scores],
+            "suite": [s.__dict__ for s in report.suite],
+        },
+        indent=2,
+        sort_keys=True,
+    )
+
+
+def render_csv(report: Report) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(
+        [
+            "env_id",
+            "agent",
+            "mean_return",
+            "ci_low",
+            "ci_high",
+            "success_rate",
+            "episodes",
+            "tasks",
+            "solved",
+            "invalid_rate",
+            "cost_json",
+            "pass_at_json",
+        ]
+    )
+    for s in report.scores:
+        writer.writerow(
+            [
+                s.env_id,
+                s.agent,
+                repr(s.mean_return),
+                repr(s.ci_low),
+                repr(s.ci_high),
+                "" if s.success_rate is None else repr(s.success_rate),
+                s.episodes,
+                s.tasks,
+                s.solved,
+                repr(s.invalid_rate),
+                json.dumps(s.cost, sort_keys=True),
+                json.dumps({str(k): v for k, v in s.pass_at.items()}),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def esc(c: str) -> str:
+        return c.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_md(report: Report) -> str:
+    return (
+        f"# rewardgym leaderboard\n\n{report.episodes} episodes from `{report.source}`; "
+        "score = raw task return (mean over tasks, bootstrap 95% CI over tasks).\n\n"
+        "## Suite\n\n"
+        + _md_table(SUITE_HEADER, suite_rows(report))
+        + "\n\n## Per environment\n\n"
+        + _md_table(HEADER, table_rows(report))
+        + "\n"
+    )
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def plot_pngs(report: Report) -> dict[str, str]:
+    """The report's plots as base64 PNGs: ``scores`` (bars with CIs) and ``cost`` (scatter)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
+        raise DependencyNotInstalled("matplotlib", "all", "the HTML report") from exc
+    del plt  # Figure objects need no global pyplot state
+    envs, agents = report.envs, sorted({s.agent for s in report.scores})
+    by = {(s.env_id, s.agent): s for s in report.scores}
+    width = 0.8 / max(1, len(agents))
+
+    fig = Figure(figsize=(max(6.0, 1.6 * len(envs) * max(1, len(agents)) ** 0.5), 4.0))
+    ax = fig.subplots()
+    for j, agent in enumerate(agents):
+        xs, ys, lo, hi = [], [], [], []
+        for i, env in enumerate(envs):
+            s = by.get((env, agent))
+            if s is None:
+                continue
+            xs.append(i - 0.4 + width * (j + 0.5))
+            ys.append(s.mean_return)
+            lo.append(s.mean_return - s.ci_low)
+            hi.append(s.ci_high - s.mean_return)
+        ax.bar(xs, ys, width=width, yerr=[lo, hi], capsize=3, label=agent)
+    ax.set_xticks(range(len(envs)), [e.removeprefix("rewardgym/") for e in envs])
+    ax.set_ylabel("mean task return (95% CI)")
+    ax.set_title("Score per environment")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.legend(fontsize="small", loc="best")
+    scores_png = _png(fig)
+
+    fig = Figure(figsize=(6.0, 4.0))
+    ax = fig.subplots()
+    key = report.cost_key
+    for agent in agents:
+        pts = [
+            (s.cost.get(key, 0.0) / max(1, s.episodes), s.mean_return)
+            for s in report.scores
+            if s.agent == agent
+        ]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=agent)
+    ax.set_xlabel(f"{key} per episode")
+    ax.set_ylabel("mean task return")
+    ax.set_title("Cost vs score (one point per agent and env)")
+    if any(s.cost.get(key, 0.0) > 0 for s in report.scores):
+        ax.set_xscale("symlog", linthresh=1e-3)
+    ax.legend(fontsize="small", loc="best")
+    cost_png = _png(fig)
+    return {"scores": scores_png, "cost": cost_png}
+
+
+def _html_table(header: list[str], rows: list[list[str]], table_id: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; font-size: 14px; }
+th { background: #f3f3f3; }
+img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
+.note { color: #555; font-size: 13px; }
+"""
+
+
+def render_html(report: Report) -> str:
+    pngs = plot_pngs(report)
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>rewardgym leaderboard</title><style>{_CSS}</style></head>
+<body>
+<h1>rewardgym leaderboard</h1>
+<p class="note">{report.episodes} episodes from <code>{html.escape(report.source)}</code>,
+rewardgym {html.escape(rewardgym.__version__)}, generated {when}. Score = raw
+<code>task</code> return (shaping never counts), mean over tasks with a bootstrap 95% CI over
+tasks. Suite score: per env, (score &minus; random) / (best scripted &minus; random), averaged.</p>
+<h2>Suite</h2>
+{_html_table(SUITE_HEADER, suite_rows(report), "suite")}
+<h2>Per environment</h2>
+{_html_table(HEADER, table_rows(report), "scores")}
+<h2>Plots</h2>
+<img id="plot-scores" alt="score per environment with 95% CIs"
+ src="data:image/png;base64,{pngs["scores"]}">
+<img id="plot-cost" alt="cost versus score" src="data:image/png;base64,{pngs["cost"]}">
+</body></html>
+"""
+
+
+def render(report: Report, fmt: str) -> str:
+    """Render ``report`` as ``html``, ``md``, ``json`` or ``csv``.
+
+    Raises:
+        ConfigError: on another format.
+    """
+    renderers = {"html": render_html, "md": render_md, "json": render_json, "csv": render_csv}
+    if fmt not in renderers:
+        raise ConfigError(f"unknown report format {fmt!r}; use one of {list(FORMATS)}")
+    return renderers[fmt](report)
+
+
+def rich_table(report: Report) -> Any:
+    """The per-env table as a ``rich.table.Table`` for the terminal (the CLI prints it)."""
+    from rich.table import Table
+
+    table = Table(title=f"rewardgym leaderboard ({report.episodes} episodes)")
+    for h in HEADER:
+        table.add_column(h, overflow="fold")
+    rows = table_rows(report)
+    for i, row in enumerate(rows):
+        # a rule between envs keeps each env's ranking visually apart
+        table.add_row(*row, end_section=i + 1 < len(rows) and rows[i + 1][0] != row[0])
+    return table
+
+
+def rich_suite_table(report: Report) -> Any:
+    """The suite scores as a ``rich.table.Table``."""
+    from rich.table import Table
+
+    table = Table(title="suite score (normalised: random = 0, best scripted = 1)")
+    for h in SUITE_HEADER:
+        table.add_column(h)
+    for row in suite_rows(report):
+        table.add_row(*row)
+    return table

@@ -1,0 +1,457 @@
+"""The bench runner: agents x envs x seeds x episodes, each episode stored as it finishes.
+
+:func:`plan` expands a bench request into :class:`EpisodeJob` s; :func:`run_bench` skips the
+ones already in the :class:`~rewardgym.leaderboard.store.ResultsStore`, runs the rest in this
+process, in worker processes (``workers > 1``) or as Ray tasks (``backend="ray"``), and writes
+each finished episode from this process (one writer, one commit per episode).
+
+Seeding: episode ``i`` of seed ``s`` resets the env with seed ``s`` (so all episodes of a seed
+are samples of the *same* task instance, which is what pass@k needs) and the agent with a seed
+derived from ``(s, i)``. The score is the raw ``task`` component, summed over the episode:
+a ``--reward-recipe`` changes what a learner would see, never the score.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+import rewardgym
+from rewardgym.agents.registry import make_agent
+from rewardgym.errors import ConfigError
+from rewardgym.leaderboard.store import EpisodeKey, ResultsStore
+from rewardgym.records import EpisodeRecord, StepRecord, to_jsonable
+
+__all__ = [
+    "BenchSummary",
+    "EpisodeJob",
+    "EpisodeOutcome",
+    "agent_seed",
+    "env_version",
+    "make_env",
+    "plan",
+    "run_bench",
+    "run_episode",
+]
+
+log = logging.getLogger("rewardgym.leaderboard.runner")
+
+_VERSION_RE = re.compile(r"-v(\d+)$")
+
+
+def env_version(env_id: str) -> int:
+    """The version number of ``rewardgym/<Name>-v<N>`` (0 when the id has none)."""
+    m = _VERSION_RE.search(env_id)
+    return int(m.group(1)) if m else 0
+
+
+def canonical_env_id(env_id: str) -> str:
+    """``module:Name-v0`` (Gymnasium's import-then-make form) stored as ``Name-v0``."""
+    return env_id.rpartition(":")[2]
+
+
+def agent_seed(seed: int, episode_index: int) -> int:
+    """The agent's seed for episode ``episode_index`` of env seed ``seed`` (index 0 -> seed)."""
+    if episode_index == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), int(episode_index)]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """One episode to run: what the store's unique key is made of, plus how to run it."""
+
+    agent: str
+    env_id: str
+    seed: int
+    episode_index: int = 0
+    recipe: str = ""
+    max_steps: int | None = None
+
+    @property
+    def key(self) -> EpisodeKey:
+        env_id = canonical_env_id(self.env_id)
+        return EpisodeKey(
+            self.agent, env_id, env_version(env_id), self.seed, self.episode_index, self.recipe
+        )
+
+
+@dataclass
+class EpisodeOutcome:
+    """A finished episode: the store row, or the error that stopped it."""
+
+    job: EpisodeJob
+    row: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class BenchSummary:
+    """What :func:`run_bench` did."""
+
+    planned: int = 0
+    skipped: int = 0
+    ran: int = 0
+    stored: int = 0
+    failed: list[tuple[EpisodeJob, str]] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def plan(
+    agents: Sequence[str],
+    envs: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    episodes: int = 1,
+    recipe: str = "",
+    max_steps: int | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+) -> list[EpisodeJob]:
+    """Expand a bench request into jobs, env-major so progress fills one env at a time.
+
+    Args:
+        agents: agent specs (``make_agent`` names).
+        envs: env ids.
+        seeds: env seeds; each is one task instance.
+        episodes: samples per (agent, env, seed); more than one enables pass@k.
+        recipe: a shaping recipe name (``""`` = the env's own reward).
+        max_steps: optional cap passed to ``gym.make(max_episode_steps=...)``.
+        pairs: explicit (agent, env) pairs instead of the full cross product.
+
+    Raises:
+        ConfigError: on an empty request or ``episodes < 1``.
+    """
+    if episodes < 1:
+        raise ConfigError(f"--episodes must be >= 1, got {episodes}")
+    recipe = "" if recipe in ("", "none") else recipe
+    combos = list(pairs) if pairs is not None else [(a, e) for e in envs for a in agents]
+    if not combos or not seeds:
+        raise ConfigError("nothing to run: give at least one agent, one env and one seed")
+    return [
+        EpisodeJob(a, e, int(s), i, recipe, max_steps)
+        for a, e in combos
+        for s in seeds
+        for i in range(episodes)
+    ]
+
+
+# -- running one episode ------------------------------------------------------------------------
+
+
+def make_env(env_id: str, recipe: str = "", max_steps: int | None = None) -> Any:
+    """``gym.make(env_id)``, wrapped by the shaping recipe when one is named.
+
+    Raises:
+        ConfigError: if a recipe is named but ``rewardgym.shaping.from_config`` is unavailable.
+    """
+    import gymnasium as gym
+
+    kwargs: dict[str, Any] = {}
+    if max_steps is not None:
+        kwargs["max_episode_steps"] = int(max_steps)
+    env = gym.make(env_id, **kwargs)
+    if recipe and recipe != "none":
+        try:
+            from rewardgym.shaping import from_config
+        except ImportError:
+            env.close()
+            raise ConfigError(
+                f"--reward-recipe {recipe!r} needs rewardgym.shaping.from_config, which this "
+                "install lacks; run without --reward-recipe"
+            ) from None
+        env = from_config(env, recipe)
+    return env
+
+
+def recipe_spec(env: Any) -> list[dict[str, Any]]:
+    """The ``spec()`` of every shaping wrapper around ``env``, innermost first."""
+    try:
+        from rewardgym.shaping.wrappers import stack_spec
+    except ImportError:
+        return []
+    return to_jsonable(stack_spec(env))
+
+
+class _Actor:
+    """An env and an agent kept warm across episodes of the same (agent, env, recipe)."""
+
+    def __init__(self, job: EpisodeJob) -> None:
+        self.env = make_env(job.env_id, job.recipe, job.max_steps)
+        try:
+            self.agent = make_agent(job.agent, self.env)
+        except BaseException:
+            self.env.close()
+            raise
+        self.spec = recipe_spec(self.env) if job.recipe else []
+
+    def close(self) -> None:
+        closer = getattr(self.agent, "close", None)
+        if callable(closer):
+            closer()
+        self.env.close()
+
+
+_ACTORS: dict[tuple[str, str, str, int | None], _Actor] = {}
+
+
+def _actor(job: EpisodeJob) -> _Actor:
+    key = (job.agent, job.env_id, job.recipe, job.max_steps)
+    actor = _ACTORS.get(key)
+    if actor is None:
+        actor = _ACTORS[key] = _Actor(job)
+    return actor
+
+
+def close_actors() -> None:
+    """Close every cached env and agent of this process."""
+    while _ACTORS:
+        _, actor = _ACTORS.popitem()
+        try:
+            actor.close()
+        except Exception:  # closing is best effort; the results are already stored
+            log.exception("closing an actor failed")
+
+
+def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]]) -> dict:
+    """Run one episode of ``agent`` on ``env`` and return the store row for it.
+
+    The per-step work is the agent's ``act``, the env's ``step`` and keeping the step's values;
+    records are assembled after the episode ends, so the loop costs about what a bare loop
+    costs (benchmarks/bench_runner.py).
+    """
+    a_seed = agent_seed(job.seed, job.episode_index)
+    t0 = time.perf_counter()
+    agent.reset(seed=a_seed)
+    obs, info = env.reset(seed=job.seed)
+    first_info = info
+    raw: list[tuple[Any, float, bool, bool, dict[str, Any]]] = []
+    while True:
+        action = agent.act(obs, info)
+        obs, reward, terminated, truncated, info = env.step(action)
+        raw.append((action, reward, terminated, truncated, info))
+        if terminated or truncated:
+            break
+    wall_s = time.perf_counter() - t0
+
+    steps = [
+        StepRecord.model_construct(
+            step=i + 1,
+            action=to_jsonable(action),
+            reward=float(reward),
+            reward_components={k: float(v) for k, v in inf["reward_components"].items()},
+            reward_weights={k: float(v) for k, v in inf["reward_weights"].items()},
+            terminated=bool(term),
+            truncated=bool(trunc),
+            invalid_action=inf.get("invalid_action"),
+            extras={},
+        )
+        for i, (action, reward, term, trunc, inf) in enumerate(raw)
+    ]
+    cost = {k: float(v) for k, v in (info.get("cost") or {}).items()}
+    usage = getattr(agent, "usage", None)
+    if callable(usage):
+        for k, v in usage().items():
+            cost[k] = cost.get(k, 0.0) + float(v)
+    key = job.key
+    success = info.get("success")
+    record = EpisodeRecord(
+        env_id=key.env_id,
+        task_id=str(first_info.get("task_id", "")),
+        episode_id=str(first_info.get("episode_id", "")),
+        seed=job.seed,
+        agent=job.agent,
+        steps=steps,
+        cost=cost,
+        success=None if success is None else bool(success),
+        wall_s=wall_s,
+        metadata={
+            "episode_index": job.episode_index,
+            "agent_seed": a_seed,
+            "recipe": job.recipe,
+            "recipe_spec": spec,
+        },
+    )
+    components: dict[str, float] = {}
+    for s in steps:
+        for k, v in s.reward_components.items():
+            components[k] = components.get(k, 0.0) + v
+    task_return = record.task_return
+    if not math.isfinite(task_return):
+        raise ValueError(f"{key.env_id} reported a non-finite task return {task_return}")
+    return {
+        "agent": key.agent,
+        "env_id": key.env_id,
+        "env_version": key.env_version,
+        "seed": key.seed,
+        "episode_index": key.episode_index,
+        "recipe": key.recipe,
+        "task_id": record.task_id,
+        "episode_id": record.episode_id,
+        "task_return": task_return,
+        "total_reward": record.total_reward,
+        "success": None if record.success is None else int(record.success),
+        "length": record.length,
+        "invalid_actions": sum(1 for s in steps if s.invalid_action),
+        "components_json": json.dumps(components, sort_keys=True),
+        "cost_json": json.dumps(cost, sort_keys=True),
+        "wall_s": wall_s,
+        "rewardgym_version": rewardgym.__version__,
+        "recipe_spec_json": json.dumps({"name": job.recipe, "wrappers": spec}, sort_keys=True),
+        "record_json": record.to_json(),
+    }
+
+
+def execute_job(job: EpisodeJob) -> EpisodeOutcome:
+    """Run ``job`` with this process's cached env/agent; errors come back as text."""
+    try:
+        actor = _actor(job)
+        return EpisodeOutcome(job, run_episode(job, actor.env, actor.agent, actor.spec))
+    except Exception as exc:
+        log.exception("episode %s failed", job)
+        # A failed episode may leave the env or agent in a bad state: rebuild them next time.
+        stale = _ACTORS.pop((job.agent, job.env_id, job.recipe, job.max_steps), None)
+        if stale is not None:
+            try:
+                stale.close()
+            except Exception:
+                log.exception("closing a failed actor")
+        return EpisodeOutcome(job, error=f"{type(exc).__name__}: {exc}")
+
+
+def _execute_batch(jobs: list[EpisodeJob]) -> list[EpisodeOutcome]:
+    return [execute_job(j) for j in jobs]
+
+
+# -- backends ----------------------------------------------------------------------------------
+
+
+def _run_local(jobs: list[EpisodeJob]) -> Iterator[EpisodeOutcome]:
+    try:
+        for job in jobs:
+            yield execute_job(job)
+    finally:
+        close_actors()
+
+
+def _batches(jobs: list[EpisodeJob]) -> list[list[EpisodeJob]]:
+    """Group jobs by (agent, env) so a worker keeps one env and agent warm across a batch."""
+    groups: dict[tuple[str, str, str, int | None], list[EpisodeJob]] = {}
+    for job in jobs:
+        groups.setdefault((job.agent, job.env_id, job.recipe, job.max_steps), []).append(job)
+    out: list[list[EpisodeJob]] = []
+    for group in groups.values():
+        size = max(1, min(8, math.ceil(len(group) / 4)))
+        out += [group[i : i + size] for i in range(0, len(group), size)]
+    return out
+
+
+def _run_processes(jobs: list[EpisodeJob], workers: int) -> Iterator[EpisodeOutcome]:
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    # spawn, not fork: the parent may hold threads (the progress bar) and torch state.
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_execute_batch, batch) for batch in _batches(jobs)]
+        try:
+            for fut in cf.as_completed(futures):
+                yield from fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _run_ray(
+    jobs: list[EpisodeJob], address: str | None, num_cpus: int | None
+) -> Iterator[EpisodeOutcome]:
+    try:
+        import ray
+    except ImportError as exc:
+        from rewardgym.errors import DependencyNotInstalled
+
+        raise DependencyNotInstalled("ray", "distributed", "--backend ray") from exc
+    started = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus or 2, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(_execute_batch)
+        pending = [remote.remote(batch) for batch in _batches(jobs)]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                yield from ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_bench(
+    jobs: Sequence[EpisodeJob],
+    store: ResultsStore,
+    *,
+    workers: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    on_planned: Callable[[int, int], None] | None = None,
+    on_episode: Callable[[EpisodeOutcome], None] | None = None,
+) -> BenchSummary:
+    """Run every job not yet in ``store`` and store each result as it arrives.
+
+    Args:
+        jobs: from :func:`plan`.
+        store: the results database (only this process writes to it).
+        workers: local worker processes (1 = run in this process).
+        backend: ``"local"`` or ``"ray"``.
+        ray_address: a Ray cluster address (``"auto"``, ``"ray://host:10001"``); None starts a
+            local Ray with ``workers`` CPUs.
+        on_planned: called once with ``(to_run, skipped)``.
+        on_episode: called after each episode (stored or failed), e.g. to advance a progress bar.
+
+    Raises:
+        ConfigError: on an unknown backend or ``workers < 1``.
+    """
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"unknown backend {backend!r}; use 'local' or 'ray'")
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    t0 = time.perf_counter()
+    done = store.done_keys()
+    seen: set[EpisodeKey] = set()
+    todo: list[EpisodeJob] = []
+    for job in jobs:
+        if job.key in done or job.key in seen:
+            continue
+        seen.add(job.key)
+        todo.append(job)
+    summary = BenchSummary(planned=len(jobs), skipped=len(jobs) - len(todo))
+    if on_planned is not None:
+        on_planned(len(todo), summary.skipped)
+    if backend == "ray":
+        outcomes: Iterable[EpisodeOutcome] = _run_ray(todo, ray_address, workers)
+    elif workers > 1 and len(todo) > 1:
+        outcomes = _run_processes(todo, workers)
+    else:
+        outcomes = _run_local(todo)
+    for outcome in outcomes:
+        summary.ran += 1
+        if outcome.row is not None:
+            summary.stored += int(store.add(outcome.row))
+        else:
+            summary.failed.append((outcome.job, outcome.error or "unknown error"))
+        if on_episode is not None:
+            on_episode(outcome)
+    summary.wall_s = time.perf_counter() - t0
+    log.info("bench: %s", asdict(summary) | {"failed": len(summary.failed)})
+    return summary

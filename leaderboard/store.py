@@ -1,0 +1,249 @@
+"""The results store: every bench episode in one SQLite file (WAL mode), resumable.
+
+One row per episode, unique on ``(agent, env_id, env_version, seed, episode_index, recipe)``:
+writing the same episode twice is a no-op, so a killed run re-run with the same arguments skips
+what is stored and completes the rest. Each row commits on its own (WAL, ``synchronous=NORMAL``),
+so a SIGKILL loses at most the episode in flight, never a stored one.
+
+The file is marked as ours with ``PRAGMA application_id`` and versioned with
+``PRAGMA user_version``. A file that is not SQLite, is damaged, carries another application's
+marker or a newer schema raises :class:`rewardgym.errors.StoreError` and is never modified.
+
+Schema (table ``episodes``): see ``SCHEMA`` below and docs/leaderboard.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rewardgym.errors import StoreError
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "EpisodeKey",
+    "ResultsStore",
+]
+
+log = logging.getLogger("rewardgym.leaderboard.store")
+
+#: ``PRAGMA application_id`` of a rewardgym results file: ASCII "RGLB".
+APPLICATION_ID = 0x52474C42
+SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    env_id TEXT NOT NULL,
+    env_version INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    episode_index INTEGER NOT NULL,
+    recipe TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    episode_id TEXT NOT NULL,
+    task_return REAL NOT NULL,
+    total_reward REAL NOT NULL,
+    success INTEGER,
+    length INTEGER NOT NULL,
+    invalid_actions INTEGER NOT NULL,
+    components_json TEXT NOT NULL,
+    cost_json TEXT NOT NULL,
+    wall_s REAL NOT NULL,
+    rewardgym_version TEXT NOT NULL,
+    recipe_spec_json TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    record_json TEXT NOT NULL,
+    UNIQUE (agent, env_id, env_version, seed, episode_index, recipe)
+);
+CREATE INDEX IF NOT EXISTS episodes_by_env ON episodes (env_id, agent);
+"""
+
+_COLUMNS = (
+    "agent",
+    "env_id",
+    "env_version",
+    "seed",
+    "episode_index",
+    "recipe",
+    "task_id",
+    "episode_id",
+    "task_return",
+    "total_reward",
+    "success",
+    "length",
+    "invalid_actions",
+    "components_json",
+    "cost_json",
+    "wall_s",
+    "rewardgym_version",
+    "recipe_spec_json",
+    "record_json",
+)
+
+
+@dataclass(frozen=True, order=True)
+class EpisodeKey:
+    """What makes an episode unique in the store (and skippable when re-running)."""
+
+    agent: str
+    env_id: str
+    env_version: int
+    seed: int
+    episode_index: int
+    recipe: str = ""
+
+
+class ResultsStore:
+    """A results database file; create it, or open one we made earlier.
+
+    Args:
+        path: the SQLite file (parent folders are created).
+
+    Raises:
+        StoreError: if the file exists and is not a rewardgym results database (not SQLite,
+            corrupted, another application's, or a newer schema). The file is left untouched.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = pathlib.Path(path)
+        existing = self.path.exists() and self.path.stat().st_size > 0
+        if existing:
+            self._check_header()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if existing:
+                # mode=rw: never create or truncate an existing file by accident.
+                self._conn = sqlite3.connect(
+                    f"file:{self.path}?mode=rw", uri=True, isolation_level=None, timeout=30
+                )
+                self._check_ours()
+            else:
+                self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a usable SQLite database ({exc}); it was left untouched. "
+                "Pass another --db path, or move the file away if you want a fresh store."
+            ) from None
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        with open(self.path, "rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+        if head != _SQLITE_MAGIC:
+            raise StoreError(
+                f"{self.path} is not an SQLite database (bad header); refusing to touch it. "
+                "Pass another --db path, or move the file away if you want a fresh store."
+            )
+
+    def _check_ours(self) -> None:
+        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            self._conn.close()
+            raise StoreError(
+                f"{self.path} is an SQLite database of another application "
+                f"(application_id={app_id:#x}, rewardgym uses {APPLICATION_ID:#x}); refusing to "
+                "touch it. Pass another --db path."
+            )
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._conn.close()
+            raise StoreError(
+                f"{self.path} has results schema v{version}, newer than this rewardgym's "
+                f"v{SCHEMA_VERSION}; upgrade rewardgym to read it."
+            )
+        problems = self._conn.execute("PRAGMA quick_check").fetchall()
+        if problems != [("ok",)]:
+            self._conn.close()
+            raise StoreError(
+                f"{self.path} is corrupted ({problems[0][0]}); it was left untouched. Restore it "
+                "from a backup or pass another --db path."
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(self, row: Mapping[str, Any]) -> bool:
+        """Store one episode row (the runner builds it); returns False if it was already there.
+
+        Raises:
+            StoreError: if a column is missing.
+        """
+        missing = [c for c in _COLUMNS if c not in row]
+        if missing:
+            raise StoreError(f"episode row lacks columns {missing}")
+        cur = self._conn.execute(
+            f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+            [row[c] for c in _COLUMNS],
+        )
+        return cur.rowcount == 1
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def done_keys(self) -> set[EpisodeKey]:
+        """The keys of every stored episode."""
+        rows = self._conn.execute(
+            "SELECT agent, env_id, env_version, seed, episode_index, recipe FROM episodes"
+        )
+        return {EpisodeKey(*r) for r in rows}
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])
+
+    def rows(self, *, recipe: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every stored episode as a dict (``components``/``cost`` decoded; no record JSON).
+
+        Args:
+            recipe: only rows run under this recipe name (``""`` = unshaped); None = all.
+        """
+        cols = [c for c in _COLUMNS if c != "record_json"] + ["created_at"]
+        query = f"SELECT {', '.join(cols)} FROM episodes"
+        args: list[Any] = []
+        if recipe is not None:
+            query += " WHERE recipe = ?"
+            args.append(recipe)
+        query += " ORDER BY agent, env_id, seed, episode_index, recipe"
+        for values in self._conn.execute(query, args):
+            row = dict(zip(cols, values))
+            row["components"] = json.loads(row.pop("components_json"))
+            row["cost"] = json.loads(row.pop("cost_json"))
+            row["recipe_spec"] = json.loads(row.pop("recipe_spec_json"))
+            row["success"] = None if row["success"] is None else bool(row["success"])
+            yield row
+
+    def record_json(self, key: EpisodeKey) -> str | None:
+        """The full ``EpisodeRecord`` JSON of one episode, or None if it is not stored."""
+        found = self._conn.execute(
+            "SELECT record_json FROM episodes WHERE agent=? AND env_id=? AND env_version=? "
+            "AND seed=? AND episode_index=? AND recipe=?",
+            (key.agent, key.env_id, key.env_version, key.seed, key.episode_index, key.recipe),
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL); safe to call twice."""
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

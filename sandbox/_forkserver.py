@@ -29,6 +29,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 import traceback
 
 if __package__:
@@ -190,7 +191,7 @@ class ForkServer:
         self.free_uids = list(range(config["uid_base"], config["uid_base"] + config["n_uids"]))
         self.runs: dict[int, dict] = {}  # child pid -> run record
         self.by_id: dict[int, int] = {}  # request id -> child pid
-        self.rbuf = b""
+        self.exited: list[tuple[int, int, object]] = []
 
     # -- protocol -----------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -313,7 +314,8 @@ class ForkServer:
             return 0
         return run_program(message["program"])
 
-    def reap(self) -> None:
+    def collect_zombies(self) -> None:
+        """Reap every exited child; keep the status of the runs we track for :meth:`reap`."""
         while True:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -321,9 +323,14 @@ class ForkServer:
                 return
             if pid == 0:
                 return
-            run = self.runs.pop(pid, None)
-            if run is None:
-                continue  # an orphan of some run, reparented to us (pid 1)
+            if pid in self.runs:
+                self.exited.append((pid, status, usage))
+
+    def reap(self) -> None:
+        self.collect_zombies()
+        while self.exited:
+            pid, status, usage = self.exited.pop(0)
+            run = self.runs.pop(pid)
             self.kill_uid(run["uid"])
             shutil.rmtree(run["workdir"], ignore_errors=True)
             self.free_uids.append(run["uid"])
@@ -339,21 +346,26 @@ class ForkServer:
                 }
             )
 
-    @staticmethod
-    def kill_uid(uid: int) -> None:
+    def kill_uid(self, uid: int) -> None:
         """SIGKILL every process of ``uid`` (in our pid namespace), escaped sessions included.
 
         Real and effective uid become ``uid`` (saved uid stays 0 so we can come back), so
-        ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``.
+        ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``. We repeat
+        until the kernel finds none (ESRCH), reaping zombies in between, so that a child caught
+        in the middle of ``fork`` cannot survive.
         """
         if os.geteuid() != 0:
             return
         os.setresuid(uid, uid, 0)
         try:
-            for _ in range(3):
-                os.kill(-1, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+            for attempt in range(2000):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    break
+                self.collect_zombies()
+                if attempt > 3:
+                    time.sleep(0.0005)
         finally:
             os.setresuid(0, 0, 0)
 

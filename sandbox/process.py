@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -77,8 +78,9 @@ class ProcessSandbox(Sandbox):
 
     Args:
         limits: default limits of every run.
-        uid_base: first of ``n_uids`` unprivileged uids; each concurrent run owns one, so
-            RLIMIT_NPROC and the final ``kill(-1)`` apply to that run alone.
+        uid_base: first of ``n_uids`` unprivileged uids (default: a random block above
+            200000); each concurrent run owns one, so RLIMIT_NPROC and the final ``kill(-1)``
+            apply to that run alone.
         n_uids: how many runs may be in flight at once.
         seccomp: install the seccomp filter in every child (on by default).
         hide: host directories covered by an empty tmpfs in the sandbox's mount namespace.
@@ -90,12 +92,14 @@ class ProcessSandbox(Sandbox):
         self,
         limits: Limits | None = None,
         *,
-        uid_base: int = 61000,
+        uid_base: int | None = None,
         n_uids: int = 64,
         seccomp: bool = True,
         hide: Sequence[str] | None = None,
     ) -> None:
         super().__init__(limits)
+        if uid_base is None:  # a random block, so that sandboxes of other processes rarely share
+            uid_base = 200_000 + n_uids * secrets.randbelow(4096)
         if sys.platform != "linux":
             raise SandboxUnavailable("the process sandbox needs Linux; use kind='docker'")
         self._ids = itertools.count(1)

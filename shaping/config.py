@@ -54,6 +54,10 @@ RECIPES: dict[str, list[dict[str, Any]]] = {
     "potential-stairs": [
         {"name": "PotentialShaping", "potential": "stairs_distance", "gamma": 0.99}
     ],
+    # Dungeon: potential-based guidance towards unexplored cells (keeps the optimal policy).
+    "potential-explore": [
+        {"name": "PotentialShaping", "potential": "explore_distance", "gamma": 0.99}
+    ],
     # Search envs: pay for every search (MASH-style budget awareness at step level).
     "pay-per-search": [{"name": "CostPenalty", "costs": {"searches": 0.1}}],
     # Any env: a small per-step cost and a cost for malformed actions.

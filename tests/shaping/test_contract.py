@@ -20,6 +20,7 @@ from rewardgym.shaping import (
     stack_spec,
 )
 
+CHEAP_MALFORMED = ["", "}{ not an action ]][[ \x7f"]
 REGISTERED = sorted(e.id for e in ENTRIES.values() if not e.multiagent)
 
 
@@ -80,7 +81,26 @@ def test_wrapper_keeps_registered_envs_valid(env_id, wrapper):
     if not extra_available(entry.extra):
         pytest.skip(f"{env_id} needs pip install 'rewardgym[{entry.extra}]'")
     env = WRAPPERS[wrapper](gym.make(env_id))
-    # Gymnasium's own checker looks at env.unwrapped, which tests/envs already covers.
+    # Gymnasium's own checker looks at env.unwrapped, which tests/envs already covers; two cheap
+    # malformed outputs here, the full default list in the whole-stack test below.
+    text_actions = isinstance(env.action_space, gym.spaces.Text)
+    malformed = CHEAP_MALFORMED if text_actions else None
+    check_agentic_env(env, n_steps=8, skip_gymnasium=True, malformed_actions=malformed)
+
+
+@pytest.mark.parametrize("env_id", REGISTERED)
+def test_every_wrapper_stacked_keeps_registered_envs_valid(env_id):
+    entry = ENTRIES[env_id]
+    if not extra_available(entry.extra):
+        pytest.skip(f"{env_id} needs pip install 'rewardgym[{entry.extra}]'")
+    env = gym.make(env_id)
+    keys = tuple(getattr(env.unwrapped, "COST_KEYS", ()) or ())
+    for name in ("reweight", "potential", "step_penalty", "invalid_action", "clip", "noise"):
+        env = WRAPPERS[name](env)
+    if keys:
+        env = CostPenalty(env, costs={keys[0]: 0.3})
+    env = _warm_frozen_normalize(env)
+    assert len(stack_spec(env)) == (8 if keys else 7)
     check_agentic_env(env, n_steps=8, skip_gymnasium=True)
 
 

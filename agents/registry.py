@@ -20,6 +20,8 @@ AGENT_ENTRY_POINTS: dict[str, str] = {
     # --- baselines (agents/baselines.py) ---
     "random": "rewardgym.agents.baselines:make_random_agent",
     # --- code family ---
+    "code-oracle": "rewardgym.agents.code_agents:make_reference_agent",
+    "cheater": "rewardgym.agents.cheaters:make_cheater",
     # --- dungeon family ---
     # --- LLM agents ---
     "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",

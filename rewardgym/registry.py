@@ -114,7 +114,34 @@ def register_all() -> None:
         return
 
     # --- code execution (envs/code) -------------------------------------------------------
-    # (registrations added by the code-execution family)
+    code_env = "rewardgym.envs.code.env:CodeExecEnv"
+    _register(
+        "rewardgym/CodeExec-v0",
+        code_env,
+        description="HumanEval (164 problems) graded per assertion in a sandbox",
+        family="code",
+    )
+    _register(
+        "rewardgym/CodeExec-Bank-v0",
+        code_env,
+        description="our own problem bank, >= 8 graded tests per problem",
+        family="code",
+        kwargs={"source": "bank"},
+    )
+    _register(
+        "rewardgym/CodeExec-Repair-v0",
+        code_env,
+        description="HumanEval with 3 attempts and test feedback (multi-turn repair)",
+        family="code",
+        kwargs={"max_attempts": 3},
+    )
+    _register(
+        "rewardgym/CodeExec-Impossible-v0",
+        code_env,
+        description="HumanEval plus a spec-contradicting test: task must be 0 (cheating canary)",
+        family="code",
+        kwargs={"impossible": True},
+    )
 
     # --- dungeon: our own NetHack-style roguelike (envs/dungeon) -----------------------------
     # (registrations added by the dungeon family)

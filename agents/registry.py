@@ -23,6 +23,8 @@ AGENT_ENTRY_POINTS: dict[str, str] = {
     "code-oracle": "rewardgym.agents.code_agents:make_reference_agent",
     "cheater": "rewardgym.agents.cheaters:make_cheater",
     # --- dungeon family ---
+    "dungeon-expert": "rewardgym.agents.dungeon_agents:make_dungeon_expert",
+    "ppo": "rewardgym.agents.sb3:make_ppo_agent",
     # --- LLM agents ---
     "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",
     "llm-openai": "rewardgym.agents.llm_agents:make_openai_llm_agent",

@@ -73,6 +73,10 @@ from rewardgym.leaderboard import cli_bench  # noqa: E402 - attached after the a
 
 cli_bench.register(app)
 
+from rewardgym.leaderboard import cli_train  # noqa: E402
+
+app.add_typer(cli_train.app, name="train")
+
 
 def main() -> None:
     """Entry point of the ``rewardgym`` console script."""

@@ -144,7 +144,51 @@ def register_all() -> None:
     )
 
     # --- dungeon: our own NetHack-style roguelike (envs/dungeon) -----------------------------
-    # (registrations added by the dungeon family)
+    _tasks = "rewardgym.envs.dungeon.tasks:"
+    _small = {"height": 6, "width": 6, "rooms": 1, "room_min": 4, "room_max": 4, "gold_piles": 0,
+              "food": 0, "monsters": 0, "traps": 0}  # fmt: skip
+    _medium = {"height": 15, "width": 40, "rooms": 4, "room_min": 3, "room_max": 7,
+               "gold_piles": 2, "monsters": 1, "traps": 1}  # fmt: skip
+    _large = {"height": 21, "width": 79, "rooms": 8, "monsters": 3, "traps": 3}
+    for _id, _cls, _desc, _kw in (
+        ("Staircase", "StaircaseEnv", "reach and descend the stairs; one 4x4 room (smallest)",
+         {**_small, "max_steps": 50}),
+        ("Staircase-M", "StaircaseEnv", "reach and descend the stairs; 4 rooms, 15x40",
+         {**_medium, "max_steps": 300}),
+        ("Staircase-L", "StaircaseEnv", "reach and descend the stairs; NetHack-sized 21x79 level",
+         {**_large, "max_steps": 1000}),
+        ("Descend", "DescendEnv", "reach dungeon level 3 (hard sparse task); 15x40 levels",
+         {**_medium, "target_depth": 3, "max_steps": 1000}),
+        ("Gold", "GoldEnv", "collect 50 gold; 15x40 levels, 5 gold piles each",
+         {**_medium, "gold_piles": 5, "target_gold": 50, "max_steps": 500}),
+        ("Eat", "EatEnv", "find food and eat it before starving (300 nutrition); 15x40",
+         {**_medium, "food": 2, "start_nutrition": 300, "max_steps": 500}),
+        ("KeyDoor", "KeyDoorEnv", "fetch the key, unlock the stairs room, reach the stairs; 15x40",
+         {**_medium, "rooms": 3, "monsters": 0, "max_steps": 400}),
+        ("Scout", "ScoutEnv", "reveal 60% of a 21x79 level",
+         {**_large, "explore_fraction": 0.6, "max_steps": 1000}),
+    ):  # fmt: skip
+        _register(
+            f"rewardgym/Dungeon-{_id}-v0",
+            _tasks + _cls,
+            description=_desc,
+            family="dungeon",
+            kwargs=_kw,
+        )
 
     # --- real NetHack through NLE (envs/dungeon/nle_backend) ---------------------------------
-    # (registrations added by the NLE backend)
+    for _id, _task, _desc in (
+        ("Staircase", "staircase", "real NetHack: find and descend the first staircase (NLE)"),
+        ("Gold", "gold", "real NetHack: collect gold (NLE gold task)"),
+        ("Eat", "eat", "real NetHack: relieve hunger by eating (NLE eat task)"),
+        ("Scout", "scout", "real NetHack: see as many map cells as possible (NLE scout task)"),
+        ("Score", "score", "real NetHack: in-game score (NLE score task)"),
+    ):
+        _register(
+            f"rewardgym/NLE-{_id}-v0",
+            "rewardgym.envs.dungeon.nle_backend:NLETaskEnv",
+            description=_desc,
+            family="nethack",
+            extra="nethack",
+            kwargs={"task": _task, "max_steps": 1000},
+        )

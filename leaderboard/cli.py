@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rewardgym
+from rewardgym.leaderboard import cli_sandbox
 from rewardgym.registry import ENTRIES, extra_available
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(cli_sandbox.app, name="sandbox")
 
 
 def _version_callback(value: bool) -> None:

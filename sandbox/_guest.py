@@ -302,14 +302,21 @@ def supervise_stdio() -> None:
         os.close(in_w)
     deadline = start + limits["wall_s"]
     open_readers = 2
+    reaped = None
     while open_readers:
+        if reaped is None:  # the program is done: kill what it left behind so the pipes close
+            got = os.wait4(pid, os.WNOHANG)
+            if got[0]:
+                reaped = got
+                _kill_uid_group(pid)
         now = time.monotonic()
         if now >= deadline + 2.0:
             break
         if now >= deadline and not timed_out:
             timed_out = True
             _kill_uid_group(pid)
-        for key, _ in sel.select(max(0.0, (deadline + (2.0 if timed_out else 0.0)) - now)):
+        wait = max(0.0, (deadline + (2.0 if timed_out else 0.0)) - now)
+        for key, _ in sel.select(wait if reaped else min(wait, 0.02)):
             if key.fd == in_w:
                 try:
                     data = data[os.write(in_w, data[:65536]) :]
@@ -330,7 +337,7 @@ def supervise_stdio() -> None:
             if len(chunk) > room:
                 truncated, chunk = True, chunk[: max(room, 0)]
             bufs[key.fd] += chunk
-    _, status, usage = os.wait4(pid, 0)
+    _, status, usage = reaped or os.wait4(pid, 0)
     wall = time.monotonic() - start
     _kill_uid_group(pid)
     shutil.rmtree(workdir, ignore_errors=True)

@@ -50,10 +50,9 @@ def main() -> None:
         client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
         tag = ensure_image(client)
         boxes["docker"] = make("docker", base_url=base_url, image=tag)
+
         def docker_floor():
-            return client.containers.run(
-                    tag, ["true"], remove=True, network_mode="none"
-                )
+            return client.containers.run(tag, ["true"], remove=True, network_mode="none")
     except Exception as exc:
         print(f"docker skipped: {exc}", file=sys.stderr)
     floor_cmd = [sys.executable, "-I", "-S", "-c", "pass"]

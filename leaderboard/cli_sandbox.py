@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +17,7 @@ console = Console()
 
 @app.command("run")
 def run(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Python file to run."),
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Python file to run.")],
     backend: str = typer.Option("process", help=f"One of: {', '.join(BACKENDS)}."),
     timeout: float = typer.Option(10.0, help="Wall-clock limit in seconds."),
     memory_mb: int = typer.Option(512, help="Memory limit in MB."),

@@ -91,7 +91,9 @@ def main() -> None:
     if "nle_score" in median:
         result["ratio_vs_nle"] = {n: v / median["nle_score"] for n, v in median.items()}
     if "minigrid_doorkey8" in median:
-        result["ratio_vs_minigrid"] = {n: v / median["minigrid_doorkey8"] for n, v in median.items()}
+        result["ratio_vs_minigrid"] = {
+            n: v / median["minigrid_doorkey8"] for n, v in median.items()
+        }
     out = Path("runs/bench")
     out.mkdir(parents=True, exist_ok=True)
     (out / "dungeon.json").write_text(json.dumps(result, indent=2))

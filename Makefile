@@ -33,8 +33,7 @@ system-deps:
 	else echo "skipping system packages (not root or no apt-get):$$missing -- the tests that need them will be skipped with the reason"; fi
 
 demo: setup
-	$(BIN)/rewardgym list
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/rewardgym bench --suite quick --db runs/demo.sqlite --report runs/leaderboard.html
 
 lint: setup
 	$(BIN)/ruff check .

@@ -36,6 +36,8 @@ from rewardgym.seeding import parse_seeds
 __all__ = ["bench", "leaderboard", "register"]
 
 console = Console()
+if not console.is_terminal:  # piped or captured (make, CI): do not squeeze tables into 80 columns
+    console = Console(width=160)
 err_console = Console(stderr=True)
 
 

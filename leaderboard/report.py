@@ -315,6 +315,8 @@ def rich_table(report: Report) -> Any:
     for h in HEADER:
         table.add_column(h, overflow="fold")
     rows = table_rows(report)
+    for row in rows:
+        row[0] = row[0].removeprefix("rewardgym/")
     for i, row in enumerate(rows):
         # a rule between envs keeps each env's ranking visually apart
         table.add_row(*row, end_section=i + 1 < len(rows) and rows[i + 1][0] != row[0])

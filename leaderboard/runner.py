@@ -28,7 +28,7 @@ import rewardgym
 from rewardgym.agents.registry import make_agent
 from rewardgym.errors import ConfigError
 from rewardgym.leaderboard.store import EpisodeKey, ResultsStore
-from rewardgym.records import EpisodeRecord, StepRecord, to_jsonable
+from rewardgym.records import to_jsonable
 
 __all__ = [
     "BenchSummary",
@@ -223,38 +223,61 @@ def close_actors() -> None:
 def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]]) -> dict:
     """Run one episode of ``agent`` on ``env`` and return the store row for it.
 
-    The per-step work is the agent's ``act``, the env's ``step`` and keeping the step's values;
-    records are assembled after the episode ends, so the loop costs about what a bare loop
-    costs (benchmarks/bench_runner.py).
+    The per-step work is the agent's ``act``, the env's ``step`` and keeping references to the
+    step's reward values (not the whole ``info``, which can be large); the ``EpisodeRecord``
+    JSON is assembled after the episode ends from plain dicts (the same JSON
+    ``EpisodeRecord.model_dump_json`` writes, read back with ``EpisodeRecord.from_json``), so
+    the loop costs about what a bare loop costs (benchmarks/bench_runner.py).
     """
     a_seed = agent_seed(job.seed, job.episode_index)
     t0 = time.perf_counter()
     agent.reset(seed=a_seed)
     obs, info = env.reset(seed=job.seed)
-    first_info = info
-    raw: list[tuple[Any, float, bool, bool, dict[str, Any]]] = []
+    task_id = str(info.get("task_id", ""))
+    episode_id = str(info.get("episode_id", ""))
+    raw: list[tuple[Any, Any, Any, Any, Any, Any, Any]] = []
+    keep = raw.append
     while True:
         action = agent.act(obs, info)
         obs, reward, terminated, truncated, info = env.step(action)
-        raw.append((action, reward, terminated, truncated, info))
+        keep(
+            (
+                action,
+                reward,
+                terminated,
+                truncated,
+                info["reward_components"],
+                info["reward_weights"],
+                info.get("invalid_action"),
+            )
+        )
         if terminated or truncated:
             break
     wall_s = time.perf_counter() - t0
 
-    steps = [
-        StepRecord.model_construct(
-            step=i + 1,
-            action=to_jsonable(action),
-            reward=float(reward),
-            reward_components={k: float(v) for k, v in inf["reward_components"].items()},
-            reward_weights={k: float(v) for k, v in inf["reward_weights"].items()},
-            terminated=bool(term),
-            truncated=bool(trunc),
-            invalid_action=inf.get("invalid_action"),
-            extras={},
+    steps: list[dict[str, Any]] = []
+    components: dict[str, float] = {}
+    task_terms: list[float] = []
+    invalid = 0
+    for i, (action, reward, term, trunc, comps, weights, why) in enumerate(raw):
+        for k, v in comps.items():
+            components[k] = components.get(k, 0.0) + v
+        task_terms.append(comps.get("task", 0.0))
+        invalid += bool(why)
+        # The env's own dicts are referenced, not copied: envs build fresh ones every step.
+        steps.append(
+            {
+                "step": i + 1,
+                "action": action if type(action) in (int, str) else to_jsonable(action),
+                "reward": reward,
+                "reward_components": comps,
+                "reward_weights": weights,
+                "terminated": bool(term),
+                "truncated": bool(trunc),
+                "invalid_action": why,
+                "extras": {},
+            }
         )
-        for i, (action, reward, term, trunc, inf) in enumerate(raw)
-    ]
     cost = {k: float(v) for k, v in (info.get("cost") or {}).items()}
     usage = getattr(agent, "usage", None)
     if callable(usage):
@@ -262,30 +285,27 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
             cost[k] = cost.get(k, 0.0) + float(v)
     key = job.key
     success = info.get("success")
-    record = EpisodeRecord(
-        env_id=key.env_id,
-        task_id=str(first_info.get("task_id", "")),
-        episode_id=str(first_info.get("episode_id", "")),
-        seed=job.seed,
-        agent=job.agent,
-        steps=steps,
-        cost=cost,
-        success=None if success is None else bool(success),
-        wall_s=wall_s,
-        metadata={
+    success = None if success is None else bool(success)
+    task_return = math.fsum(float(t) for t in task_terms)
+    if not math.isfinite(task_return):
+        raise ValueError(f"{key.env_id} reported a non-finite task return {task_return}")
+    record = {  # the fields of rewardgym.records.EpisodeRecord, in its order
+        "env_id": key.env_id,
+        "task_id": task_id,
+        "episode_id": episode_id,
+        "seed": job.seed,
+        "agent": job.agent,
+        "steps": steps,
+        "cost": cost,
+        "success": success,
+        "wall_s": wall_s,
+        "metadata": {
             "episode_index": job.episode_index,
             "agent_seed": a_seed,
             "recipe": job.recipe,
             "recipe_spec": spec,
         },
-    )
-    components: dict[str, float] = {}
-    for s in steps:
-        for k, v in s.reward_components.items():
-            components[k] = components.get(k, 0.0) + v
-    task_return = record.task_return
-    if not math.isfinite(task_return):
-        raise ValueError(f"{key.env_id} reported a non-finite task return {task_return}")
+    }
     return {
         "agent": key.agent,
         "env_id": key.env_id,
@@ -293,19 +313,20 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
         "seed": key.seed,
         "episode_index": key.episode_index,
         "recipe": key.recipe,
-        "task_id": record.task_id,
-        "episode_id": record.episode_id,
+        "task_id": task_id,
+        "episode_id": episode_id,
         "task_return": task_return,
-        "total_reward": record.total_reward,
-        "success": None if record.success is None else int(record.success),
-        "length": record.length,
-        "invalid_actions": sum(1 for s in steps if s.invalid_action),
-        "components_json": json.dumps(components, sort_keys=True),
+        "total_reward": math.fsum(float(step[1]) for step in raw),
+        "success": None if success is None else int(success),
+        "length": len(steps),
+        "invalid_actions": invalid,
+        "components_json": json.dumps({k: float(v) for k, v in components.items()}, sort_keys=True),
         "cost_json": json.dumps(cost, sort_keys=True),
         "wall_s": wall_s,
         "rewardgym_version": rewardgym.__version__,
         "recipe_spec_json": json.dumps({"name": job.recipe, "wrappers": spec}, sort_keys=True),
-        "record_json": record.to_json(),
+        # numpy floats are floats to json; other numpy values go through to_jsonable
+        "record_json": json.dumps(record, separators=(",", ":"), default=to_jsonable),
     }
 
 

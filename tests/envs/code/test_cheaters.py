@@ -129,10 +129,12 @@ def test_unknown_or_missing_cheat_is_a_config_error(envs):
         make_agent("cheater", envs("jsonl"))
 
 
+# Whole-source sweeps for the cheats that cost little per task (the others restart the candidate
+# process on every test: 10-25 s per sweep on 2 cores; the samples above cover them).
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "cheat", sorted(set(CHEATS) - {"sleep", "read-tests"})
-)  # sleep: 1133 timeouts; read-tests: the known leak above
+    "cheat", ["always-equal", "exit-zero-at-import", "hardcode-visible", "print-pass"]
+)
 def test_cheater_scores_zero_on_every_humaneval_task(envs, cheat):
     env = envs("humaneval")
     agent = CheatingAgent(cheat)

@@ -84,6 +84,9 @@ def build_tiny_model(
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise DependencyNotInstalled(exc.name or "transformers", "llm", "the tiny model") from exc
 
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     specials = ["<|endoftext|>", "<|pad|>"]

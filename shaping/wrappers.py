@@ -55,21 +55,37 @@ def _finite(name: str, value: Any, *, minimum: float | None = None) -> float:
     return number
 
 
+def _owned_info(info: Mapping[str, Any], owned: bool) -> dict[str, Any]:
+    """``info`` with its own ``reward_components``/``reward_weights`` dicts.
+
+    ``owned`` says the three dicts are fresh copies made by the shaping wrapper just inside
+    (nobody else holds them), so they may be changed in place; otherwise they are copied, and
+    the env's own dicts are never touched.
+    """
+    if owned:
+        return info  # type: ignore[return-value]
+    new_info = dict(info)
+    new_info["reward_components"] = dict(info["reward_components"])
+    new_info["reward_weights"] = dict(info["reward_weights"])
+    return new_info
+
+
 def _with_component(
-    reward: SupportsFloat, info: Mapping[str, Any], name: str, value: float, weight: float
+    reward: SupportsFloat,
+    info: Mapping[str, Any],
+    name: str,
+    value: float,
+    weight: float,
+    owned: bool = False,
 ) -> tuple[float, dict[str, Any]]:
-    """Copy ``info`` with component ``name`` added; return the matching reward.
+    """``info`` (copied unless ``owned``) with component ``name`` added, and the new reward.
 
     The component is appended last, so ``reward + weight*value`` is the very float that
     :func:`rewardgym.contract.weighted_reward` computes over the new dicts.
     """
-    new_info = dict(info)
-    components = dict(info["reward_components"])
-    weights = dict(info["reward_weights"])
-    components[name] = float(value)
-    weights[name] = float(weight)
-    new_info["reward_components"] = components
-    new_info["reward_weights"] = weights
+    new_info = _owned_info(info, owned)
+    new_info["reward_components"][name] = float(value)
+    new_info["reward_weights"][name] = float(weight)
     reward = float(reward)
     if weight and value:
         reward += weight * float(value)
@@ -99,6 +115,10 @@ class ShapingWrapper(gym.Wrapper):
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
+        # A shaping wrapper hands out fresh info dicts, so the one outside it may edit them in
+        # place (one copy per stack instead of one per wrapper).
+        self._owned = isinstance(env, ShapingWrapper)
+        self.component_name = f"shaping/{self.shaping_name}" if self.shaping_name else ""
         if self.shaping_name:
             current: Any = env
             while isinstance(current, gym.Wrapper):
@@ -110,10 +130,6 @@ class ShapingWrapper(gym.Wrapper):
                         f"{self.component_name!r}; combine their parameters into one wrapper"
                     )
                 current = current.env
-
-    @property
-    def component_name(self) -> str:
-        return f"shaping/{self.shaping_name}" if self.shaping_name else ""
 
     def spec(self) -> dict[str, Any]:
         """The wrapper's name and parameters: enough for ``from_config`` to rebuild it."""
@@ -130,13 +146,23 @@ class ShapingWrapper(gym.Wrapper):
         obs, info = self.env.reset(seed=seed, options=options)
         self._on_reset(obs, info, seed)
         if self.component_name:
-            _, info = _with_component(0.0, info, self.component_name, 0.0, self.weight)
+            _, info = _with_component(0.0, info, self.component_name, 0.0, self.weight, self._owned)
+        else:
+            info = _owned_info(info, self._owned)
         return obs, info
 
     def step(self, action: Any):
+        # The hot path of every additive wrapper: _with_component inlined (see its docstring).
         obs, reward, terminated, truncated, info = self.env.step(action)
-        value = self._shape(obs, float(reward), bool(terminated), bool(truncated), info)
-        reward, info = _with_component(reward, info, self.component_name, value, self.weight)
+        reward = float(reward)
+        value = self._shape(obs, reward, terminated, truncated, info)
+        if not self._owned:
+            info = _owned_info(info, False)
+        info["reward_components"][self.component_name] = value
+        weight = self.weight
+        info["reward_weights"][self.component_name] = weight
+        if weight and value:
+            reward += weight * value
         return obs, reward, terminated, truncated, info
 
     def _on_reset(self, obs: Any, info: Mapping[str, Any], seed: int | None) -> None:
@@ -188,11 +214,10 @@ class ReweightComponents(ShapingWrapper):
                     f"{sorted(components)}"
                 )
             self._checked = True
-        new_info = dict(info)
-        weights = dict(info["reward_weights"])
+        new_info = _owned_info(info, self._owned)
+        weights = new_info["reward_weights"]
         weights.update(self.weights)
-        new_info["reward_weights"] = weights
-        return weighted_reward(components, weights), new_info
+        return weighted_reward(new_info["reward_components"], weights), new_info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
@@ -411,7 +436,9 @@ class ClipReward(ShapingWrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         unclipped = float(reward)
         value = self._shape(obs, unclipped, bool(terminated), bool(truncated), info)
-        reward, info = _with_component(unclipped, info, self.component_name, value, self.weight)
+        reward, info = _with_component(
+            unclipped, info, self.component_name, value, self.weight, self._owned
+        )
         info["reward_unclipped"] = unclipped
         return obs, reward, terminated, truncated, info
 
@@ -531,8 +558,9 @@ class RunningNormalize(ShapingWrapper):
             delta = reward - self.mean
             self.mean += delta / self.count
             self._m2 += delta * (reward - self.mean)
+        std = math.sqrt(self._m2 / self.count) if self.count > 1 else 1.0
         shifted = reward - self.mean if self.center else reward
-        return shifted / (self.std + self.epsilon) - reward
+        return shifted / (std + self.epsilon) - reward
 
 
 def stack_spec(env: gym.Env) -> list[dict[str, Any]]:

@@ -59,7 +59,8 @@ class FlattenDungeon(gym.ObservationWrapper):
 
     Args:
         env: a dungeon env (or a wrapper stack over one).
-        view: odd window side; default covers the whole map from any position, capped at 15.
+        view: odd window side; default sees every cell inside the map's outer wall ring from any
+            position (2 * max(height, width) - 5), capped at 15.
     """
 
     def __init__(self, env: gym.Env, view: int | None = None) -> None:
@@ -72,7 +73,8 @@ class FlattenDungeon(gym.ObservationWrapper):
             )
         h, w = space["glyphs"].shape
         if view is None:
-            view = min(2 * max(h, w) - 1, 15)
+            # Any two cells inside the outer wall ring are at most max(h, w) - 3 apart.
+            view = max(min(2 * max(h, w) - 5, 15), 3)
         if view < 1 or view % 2 == 0:
             raise ConfigError(f"view must be a positive odd int, got {view}")
         self.view = view

@@ -14,7 +14,7 @@ See docs/shaping.md for the catalogue.
 from __future__ import annotations
 
 from rewardgym.shaping.analysis import check_policy_invariance, starc_distance
-from rewardgym.shaping.config import RECIPES, WRAPPERS, from_config
+from rewardgym.shaping.config import RECIPES, WRAPPERS, from_config, transform_from_config
 from rewardgym.shaping.transforms import (
     PAR,
     TRANSFORMS,
@@ -80,4 +80,5 @@ __all__ = [
     "group_by_task",
     "stack_spec",
     "starc_distance",
+    "transform_from_config",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 
 from rewardgym.errors import ConfigError
+from rewardgym.shaping.transforms import TRANSFORMS
 from rewardgym.shaping.wrappers import (
     ClipReward,
     CostPenalty,
@@ -27,7 +28,7 @@ from rewardgym.shaping.wrappers import (
     StepPenalty,
 )
 
-__all__ = ["RECIPES", "WRAPPERS", "from_config", "resolve_config"]
+__all__ = ["RECIPES", "WRAPPERS", "from_config", "resolve_config", "transform_from_config"]
 
 #: Every step wrapper a config may name.
 WRAPPERS: dict[str, type[gym.Wrapper]] = {
@@ -147,14 +148,46 @@ def from_config(env: gym.Env, config: Any) -> gym.Env:
         cls = WRAPPERS.get(name)
         if cls is None:
             raise ConfigError(f"unknown shaping wrapper {name!r}; valid: {sorted(WRAPPERS)}")
-        accepted = [
-            p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "env")
-        ]
-        unknown = sorted(set(params) - set(accepted))
-        if unknown:
-            raise ConfigError(f"{name}: unknown parameter(s) {unknown}; valid: {accepted}")
+        accepted = _check_params(name, cls, params, ("self", "env"))
         try:
             env = cls(env, **params)
         except TypeError as exc:
             raise ConfigError(f"{name}: {exc}; valid parameters: {accepted}") from exc
     return env
+
+
+def _check_params(name: str, cls: type, params: Mapping[str, Any], skip: tuple[str, ...]) -> list:
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in skip]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{name}: unknown parameter(s) {unknown}; valid: {accepted}")
+    return accepted
+
+
+def transform_from_config(config: Mapping[str, Any]) -> Any:
+    """Build a group transform from its ``spec()`` dict (``{"name": ..., **params}``).
+
+    A ``source`` given as a dict is built recursively, so ``transform_from_config(t.spec())``
+    rebuilds ``t`` (without its state: restore that with ``load_state_dict``).
+
+    Raises:
+        ConfigError: naming the valid transforms or parameters when one is unknown.
+    """
+    if not isinstance(config, Mapping) or "name" not in config:
+        raise ConfigError(
+            f"a transform config is a dict with a 'name', got {config!r}; "
+            f"valid names: {sorted(TRANSFORMS)}"
+        )
+    params = dict(config)
+    name = params.pop("name")
+    cls = TRANSFORMS.get(name)
+    if cls is None:
+        raise ConfigError(f"unknown group transform {name!r}; valid: {sorted(TRANSFORMS)}")
+    params.pop("experimental", None)  # a label in ReNorm's spec, not a parameter
+    accepted = _check_params(name, cls, params, ("self",))
+    if isinstance(params.get("source"), Mapping):
+        params["source"] = transform_from_config(params["source"])
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"{name}: {exc}; valid parameters: {accepted}") from exc

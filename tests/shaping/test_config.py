@@ -110,3 +110,63 @@ def test_bad_configs_name_the_valid_choices(make_corridor, config, match):
 def test_missing_yaml_file(make_corridor, tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         from_config(make_corridor(), str(tmp_path / "absent.yaml"))
+
+
+def _all_transforms():
+    from rewardgym.shaping import (
+        PAR,
+        BoundedReward,
+        ClipDelta,
+        CurriculumMix,
+        DynamicSampling,
+        GroupNormalize,
+        MashPenalty,
+        PosteriorGate,
+        ReNorm,
+        UIS1Advantage,
+        UIS1Returns,
+        Unlikeliness,
+        VeRPOReward,
+    )
+
+    return [
+        GroupNormalize(source=VeRPOReward(beta=0.3, combination="B"), eps=0.1),
+        VeRPOReward(beta=0.2, eps=0.05, running=True),
+        PosteriorGate(process_component="quality"),
+        MashPenalty(variant="otc", lam=0.5, max_searches=3, cost_key="tool_calls"),
+        UIS1Returns(gamma=0.9, score_key="action"),
+        UIS1Advantage(w_step=2.0, episode_term="trajectory_return"),
+        DynamicSampling(0.1, source=UIS1Returns()),
+        Unlikeliness(beta=0.5, normalize=False),
+        PAR(k=2.0, reference=[0.5]),
+        BoundedReward("tanh_centered", reference=1.0),
+        ClipDelta("delta", eta=0.2),
+        CurriculumMix(alpha0=0.3, horizon=10),
+        ReNorm(process_component="prm"),
+    ]
+
+
+@pytest.mark.parametrize("transform", _all_transforms(), ids=lambda t: t.spec()["name"])
+def test_transform_specs_round_trip(transform):
+    from rewardgym.shaping import TRANSFORMS, transform_from_config
+
+    rebuilt = transform_from_config(transform.spec())
+    assert type(rebuilt) is type(transform)
+    assert rebuilt.spec() == transform.spec()
+    assert set(TRANSFORMS) >= {t.spec()["name"] for t in _all_transforms()}
+
+
+@pytest.mark.parametrize(
+    ("config", "match"),
+    [
+        ({"name": "Nope"}, "VeRPOReward"),
+        ({"name": "VeRPOReward", "betta": 1}, "beta"),
+        ({"name": "VeRPOReward", "combination": "Z"}, "combination"),
+        ("VeRPOReward", "name"),
+    ],
+)
+def test_bad_transform_configs(config, match):
+    from rewardgym.shaping import transform_from_config
+
+    with pytest.raises(ConfigError, match=match):
+        transform_from_config(config)

@@ -145,3 +145,36 @@ def test_the_same_shaping_term_cannot_be_added_twice(make_corridor):
 def test_bad_penalty_arguments_fail_at_construction(make_corridor, cls, kwargs):
     with pytest.raises(ConfigError):
         cls(make_corridor(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("make", "key", "actions"),
+    [
+        (lambda env, w: StepPenalty(env, penalty=0.2, weight=w), "shaping/step_penalty", ["left"]),
+        (
+            lambda env, w: InvalidActionPenalty(env, penalty=0.2, weight=w),
+            "shaping/invalid_action",
+            ["??"],
+        ),
+        (
+            lambda env, w: CostPenalty(env, costs={"searches": 0.2}, weight=w),
+            "shaping/cost",
+            ["search"],
+        ),
+    ],
+)
+def test_weight_scales_the_contribution(make_corridor, make, key, actions):
+    ((_, plain, _, _, info),) = _steps(make(make_corridor(length=9), 1.0), actions)
+    ((_, heavy, _, _, heavy_info),) = _steps(make(make_corridor(length=9), 2.5), actions)
+    assert info["reward_components"][key] == pytest.approx(-0.2)
+    assert heavy_info["reward_weights"][key] == 2.5
+    assert heavy - plain == pytest.approx(1.5 * -0.2)
+
+
+def test_reward_noise_flips_the_named_component(make_corridor):
+    env = RewardNoise(make_corridor(length=9), flip_p=1.0, component="format")
+    ((_, reward, _, _, info),) = _steps(env, ["left"])
+    # format = 1 (weight 0.1) flipped to 0: the noise term removes its 0.1.
+    assert info["reward_components"]["shaping/noise"] == pytest.approx(-0.1)
+    assert reward == pytest.approx(0.0)
+    assert info["reward_components"]["format"] == 1.0

@@ -142,3 +142,40 @@ def test_renorm_is_labelled_experimental(make_episode):
         [-0.8, -0.1]
     )
     assert ReNorm().spec()["experimental"] is True
+
+
+def test_key_name_arguments_are_honoured(make_episode):
+    from rewardgym.shaping import MashPenalty, PosteriorGate, UIS1Returns
+
+    group = [
+        make_episode(
+            components=[{"task": 1.0}], cost={"tool_calls": 2, "searches": 0}, episode_id="a"
+        ),
+        make_episode(
+            components=[{"task": 1.0}], cost={"tool_calls": 1, "searches": 0}, episode_id="b"
+        ),
+    ]
+    assert MashPenalty(lam=0.5, cost_key="tool_calls")(group).per_episode == pytest.approx(
+        [0.5, 1.0]
+    )
+    ep = make_episode(components=[{"fmt": 1.0, "ok": 1.0, "process": 0.5}])
+    assert PosteriorGate(format_component="fmt", outcome_component="ok")([ep]).per_episode == [2.5]
+    gui = make_episode(
+        components=[{"action": 0.5}, {"action": 1.0}], extras=[{"hit": True}, {"hit": True}]
+    )
+    assert UIS1Returns(score_key="action", match_key="hit")([gui]).per_step[0] == pytest.approx(
+        [1.0, 1.0]
+    )
+    lp = [
+        make_episode(components=[{"task": 1.0}], metadata={"lp": v}, episode_id=str(v))
+        for v in (-1.0, -2.0)
+    ]
+    assert Unlikeliness(logprob_key="lp", normalize=False)(lp).per_episode == pytest.approx(
+        [0.875, 1.0]
+    )
+    prm = make_episode(components=[{"prm": 0.3}, {"prm": 0.1}])
+    assert ClipDelta("delta", process_component="prm")([prm]).per_step[0] == pytest.approx(
+        [0.2, 0.1]
+    )
+    rewards = [make_episode(components=[{"task": 1.0}], rewards=[5.0])]
+    assert PAR(reference=[1.0], source="task")(rewards).per_episode == pytest.approx([0.5])

@@ -229,21 +229,33 @@ class GroupNormalize:
 # ----------------------------------------------------------------------------------------------
 
 
-def _test_results(ep: EpisodeRecord) -> list[bool]:
+def _test_results(ep: EpisodeRecord) -> list[bool] | None:
+    """Pass flags of the last step that graded tests; None if the key is there but always empty.
+
+    An attempt that could not be graded (no code block, a syntax error) reports an empty list:
+    it passed no test.
+    """
+    seen = False
     for step in reversed(ep.steps):
         results = step.extras.get("test_results")
-        if results is not None:
-            flags = []
-            for item in results:
-                if isinstance(item, Mapping):
-                    if "passed" not in item:
-                        raise ConfigError(
-                            f"episode {ep.episode_id}: test result {item!r} lacks 'passed'"
-                        )
-                    flags.append(bool(item["passed"]))
-                else:
-                    flags.append(bool(item))
-            return flags
+        if results is None:
+            continue
+        seen = True
+        if not results:
+            continue
+        flags = []
+        for item in results:
+            if isinstance(item, Mapping):
+                if "passed" not in item:
+                    raise ConfigError(
+                        f"episode {ep.episode_id}: test result {item!r} lacks 'passed'"
+                    )
+                flags.append(bool(item["passed"]))
+            else:
+                flags.append(bool(item))
+        return flags
+    if seen:
+        return None
     raise ConfigError(
         f"episode {ep.episode_id} has no StepRecord.extras['test_results']; record steps with "
         "StepRecord.from_step(..., extra_keys=('test_results',))"
@@ -256,7 +268,8 @@ class VeRPOReward:
     Per test j, ``rho_j`` = fraction of rollouts passing it (in this group, or — with
     ``running=True`` — over every group of this task seen so far, this one included);
     ``w_j = (1 - rho_j + eps) / sum_k (1 - rho_k + eps)``; ``d_i = sum_j w_j * pass_ij``;
-    ``g_i`` = all tests pass. Combination ``"A"``: ``R_i = g_i + beta*d_i``; ``"B"``:
+    ``g_i`` = all tests pass. A rollout whose attempt could not be graded (an empty
+    ``test_results`` list) passed no test. Combination ``"A"``: ``R_i = g_i + beta*d_i``; ``"B"``:
     ``R_i = g_i if g_i else beta*d_i``. Episode-level reward.
 
     Args:
@@ -307,16 +320,22 @@ class VeRPOReward:
 
     def _matrix(self, episodes: Sequence[EpisodeRecord]) -> np.ndarray:
         rows = [_test_results(ep) for ep in episodes]
-        lengths = {len(r) for r in rows}
-        if len(lengths) != 1 or 0 in lengths:
+        lengths = {len(r) for r in rows if r is not None}
+        if len(lengths) > 1:
             raise ConfigError(
-                f"VeRPOReward: every rollout of a task needs the same non-zero number of test "
-                f"results, got lengths {sorted(lengths)}"
+                f"VeRPOReward: every rollout of a task needs the same number of test results, "
+                f"got lengths {sorted(lengths)}"
             )
-        return np.asarray(rows, dtype=float)
+        n_tests = lengths.pop() if lengths else 0
+        # Ungraded rollouts passed nothing; a group where nothing was graded has no tests.
+        return np.asarray(
+            [r if r is not None else [False] * n_tests for r in rows], dtype=float
+        ).reshape(len(rows), n_tests)
 
     def _weights(self, task_id: str, passed: np.ndarray) -> tuple[np.ndarray, list[float], int]:
         passes, count = passed.sum(axis=0), passed.shape[0]
+        if passed.shape[1] == 0:  # nothing graded: no weights, and nothing to remember
+            return np.zeros(0), [], count
         if self.running:
             old = self._passes.get(task_id)
             if old is not None and len(old) != passed.shape[1]:
@@ -335,10 +354,10 @@ class VeRPOReward:
         task_id = _check_group(episodes, "VeRPOReward")
         passed = self._matrix(episodes)
         w, passes, count = self._weights(task_id, passed)
-        if self.running:
+        if self.running and passed.shape[1]:
             self._passes[task_id], self._counts[task_id] = passes, count
         dense = passed @ w
-        full = passed.all(axis=1).astype(float)
+        full = passed.all(axis=1).astype(float) if passed.shape[1] else np.zeros(len(episodes))
         if self.combination == "A":
             rewards = full + self.beta * dense
         else:

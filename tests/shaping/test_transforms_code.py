@@ -142,3 +142,57 @@ def test_group_result_layout(make_episode):
     assert r.per_step == [[0.0, 0.0, 2.0], [3.0]]
     a = GroupResult.episode_advantages(eps, [2.0, 3.0])
     assert a.per_step == [[2.0, 2.0, 2.0], [3.0]]
+
+
+def test_verpo_treats_ungraded_attempts_as_passing_nothing(make_episode):
+    group = _verpo_group(make_episode, PASS)
+    ungraded = make_episode(extras=[{"test_results": []}], episode_id="x")
+    result = VeRPOReward()([*group, ungraded])
+    assert result.per_episode[-1] == 0.0
+    # rho now over 4 rollouts: [3/4, 2/4, 1/4]
+    raw = [0.25 + 0.01, 0.5 + 0.01, 0.75 + 0.01]
+    assert VeRPOReward().weights([*group, ungraded]) == pytest.approx([r / sum(raw) for r in raw])
+    nothing = VeRPOReward(running=True)([ungraded])
+    assert nothing.per_episode == [0.0]
+
+
+def test_verpo_on_real_code_env_rollouts():
+    """Records built with StepRecord.from_step from CodeExec-Bank-v0 feed VeRPO directly."""
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401  (registers the ids)
+    from rewardgym.records import EpisodeRecord, StepRecord
+
+    env = gym.make("rewardgym/CodeExec-Bank-v0")
+    try:
+        env.reset(seed=0)
+        task = env.unwrapped.task
+        submissions = [
+            f"```python\n{task.reference_solution}\n```",
+            f"```python\ndef {task.entry_point}(*args, **kwargs):\n    return None\n```",
+            "I don't know.",
+        ]
+        episodes = []
+        for i, code in enumerate(submissions):
+            _, info = env.reset(seed=i, options={"task_id": task.task_id})
+            _, reward, terminated, truncated, info = env.step(code)
+            step = StepRecord.from_step(
+                1, code, reward, terminated, truncated, info, extra_keys=("test_results",)
+            )
+            episodes.append(
+                EpisodeRecord(
+                    env_id="rewardgym/CodeExec-Bank-v0",
+                    task_id=info["task_id"],
+                    episode_id=info["episode_id"],
+                    steps=[step],
+                )
+            )
+    finally:
+        env.close()
+    result = VeRPOReward()(episodes)
+    n_tests = len(task.tests)
+    assert episodes[0].task_return == 1.0
+    assert result.per_episode[0] == pytest.approx(1.5)  # g = 1, d = 1 (all tests pass)
+    assert 0.0 <= result.per_episode[1] < 0.5
+    assert result.per_episode[2] == 0.0
+    assert len(episodes[0].steps[0].extras["test_results"]) == n_tests

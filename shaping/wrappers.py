@@ -4,7 +4,9 @@ Every wrapper here keeps the step contract of ARCHITECTURE.md §2: it copies the
 it changes (the env's own dicts are never mutated), adds exactly one component named
 ``shaping/<name>`` (or re-weights existing ones), and returns the reward so that
 ``reward == sum(reward_weights[k] * reward_components[k])`` keeps holding. Each records its
-parameters through :meth:`ShapingWrapper.spec`, so a result can say which reward produced it.
+parameters through :meth:`ShapingWrapper.shaping_spec` (:func:`stack_spec` lists a whole stack),
+so a result can say which reward produced it. The method is not called ``spec``: on a Gymnasium
+wrapper ``spec`` is the ``EnvSpec`` property, which stays intact through a shaping stack.
 
 Conventions shared by the additive wrappers: the component holds the *signed shaping term*
 (e.g. ``-0.01`` for a step penalty) and carries weight ``weight`` (default 1.0), so a later
@@ -104,7 +106,7 @@ def _inner_component_names(env: gym.Env) -> set[str]:
 
 
 class ShapingWrapper(gym.Wrapper):
-    """Base of the shaping wrappers: a ``spec()`` and the copy-and-add bookkeeping.
+    """Base of the shaping wrappers: a ``shaping_spec()`` and the copy-and-add bookkeeping.
 
     Subclasses set ``shaping_name`` (the ``<name>`` in ``shaping/<name>``; empty for wrappers
     that only re-weight) and implement :meth:`_shape`, which receives the step's values and
@@ -131,8 +133,12 @@ class ShapingWrapper(gym.Wrapper):
                     )
                 current = current.env
 
-    def spec(self) -> dict[str, Any]:
-        """The wrapper's name and parameters: enough for ``from_config`` to rebuild it."""
+    def shaping_spec(self) -> dict[str, Any]:
+        """The wrapper's name and parameters: enough for ``from_config`` to rebuild it.
+
+        (Not ``spec``: on a Gymnasium wrapper that name is the ``EnvSpec`` property which outer
+        wrappers, vector envs and SB3 read, and it keeps working through a shaping stack.)
+        """
         return {"name": type(self).__name__, **self._params()}
 
     def _params(self) -> dict[str, Any]:
@@ -564,7 +570,7 @@ class RunningNormalize(ShapingWrapper):
 
 
 def stack_spec(env: gym.Env) -> list[dict[str, Any]]:
-    """The ``spec()`` of every shaping wrapper around ``env``, innermost first.
+    """The ``shaping_spec()`` of every shaping wrapper around ``env``, innermost first.
 
     ``from_config(unwrapped_env, stack_spec(wrapped))`` rebuilds the same stack (for potentials
     given as names; a callable potential is recorded by its qualified name only).
@@ -573,6 +579,6 @@ def stack_spec(env: gym.Env) -> list[dict[str, Any]]:
     current: Any = env
     while isinstance(current, gym.Wrapper):
         if isinstance(current, ShapingWrapper):
-            specs.append(current.spec())
+            specs.append(current.shaping_spec())
         current = current.env
     return specs[::-1]

@@ -134,3 +134,15 @@ def test_specs_name_every_wrapper_with_its_parameters(make_corridor):
         {"name": "CostPenalty", "costs": {"searches": 0.4}, "weight": 1.0},
         {"name": "StepPenalty", "penalty": 0.2, "weight": 1.0},
     ]
+
+
+def test_gymnasium_env_spec_survives_a_shaping_stack():
+    """``env.spec`` stays Gymnasium's EnvSpec through the stack (outer wrappers and SB3 read it)."""
+    import rewardgym.shaping as shaping
+
+    env = shaping.from_config(gym.make("rewardgym/Dungeon-Staircase-v0"), "efficient")
+    outer = gym.wrappers.RecordEpisodeStatistics(env)
+    assert env.spec.id == "rewardgym/Dungeon-Staircase-v0"
+    assert outer.spec.id == "rewardgym/Dungeon-Staircase-v0"
+    assert env.shaping_spec() == {"name": "InvalidActionPenalty", "penalty": 0.1, "weight": 1.0}
+    outer.close()

@@ -73,7 +73,7 @@ def test_named_potential_is_looked_up_on_the_env(make_corridor):
     assert info["reward_components"][KEY] == pytest.approx(1.0)
     *_, info = env.step("left")
     assert info["reward_components"][KEY] == pytest.approx(-1.0)
-    assert env.spec()["potential"] == "goal_distance"
+    assert env.shaping_spec()["potential"] == "goal_distance"
 
 
 def test_unknown_named_potential_lists_the_valid_ones(make_corridor):

@@ -283,10 +283,23 @@ class PotentialShaping(ShapingWrapper):
             raise ConfigError(
                 f"potential must be a callable (obs, info) -> float or a name, got {potential!r}"
             )
+        self._named = isinstance(potential, str)
         self._phi = 0.0
 
     def _params(self) -> dict[str, Any]:
         return {"potential": self.potential_name, "gamma": self.gamma, "weight": self.weight}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A named potential is usually a closure over the env: pickle its name, look it up again.
+        state = self.__dict__.copy()
+        if self._named:
+            state["potential"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._named:
+            self.potential = self.env.unwrapped.named_potentials()[self.potential_name]
 
     def _evaluate(self, obs: Any, info: Mapping[str, Any]) -> float:
         value = float(self.potential(obs, info))

@@ -124,3 +124,25 @@ def test_invariance_on_a_gymnasium_toy_text_env():
         lambda: gym.make("FrozenLake-v1", is_slippery=True), lambda s: float(s % 4), gamma=0.95
     )
     assert report.passed, report
+
+
+def test_named_potential_survives_pickling(make_corridor):
+    import pickle
+
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401  (registers the ids)
+
+    env = PotentialShaping(make_corridor(length=20), "goal_distance", gamma=0.9)
+    env.reset(seed=2)
+    clone = pickle.loads(pickle.dumps(env))
+    for action in ["right", "left", "right"]:
+        a, b = env.step(action), clone.step(action)
+        assert a[1] == b[1]
+        assert a[4]["reward_components"][KEY] == b[4]["reward_components"][KEY]
+    # The dungeon's potentials are closures over the env: they are looked up again.
+    dungeon = PotentialShaping(gym.make("rewardgym/Dungeon-Staircase-v0"), "stairs_distance")
+    dungeon.reset(seed=0)
+    copy = pickle.loads(pickle.dumps(dungeon))
+    assert dungeon.step(1)[1] == copy.step(1)[1]
+    dungeon.close()

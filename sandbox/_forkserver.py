@@ -119,33 +119,51 @@ def _mount(src: str, target: str, fstype: str | None, flags: int, data: str | No
         raise OSError(err, f"mount {src} on {target}: {os.strerror(err)}")
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def _hide_paths(hide: list[str], keep: list[str]) -> list[str]:
-    """Cover each existing ``hide`` dir with an empty read-only tmpfs, re-binding ``keep`` dirs
-    that lie inside them read-only. Returns the paths actually hidden."""
+    """Cover each existing ``hide`` dir with an empty read-only tmpfs, and re-bind the ``keep``
+    dirs that lie inside hidden ones read-only. A ``hide`` dir nested inside a ``keep`` dir is
+    covered *after* the re-binding (on top of it), so data inside kept dirs can be hidden too.
+    Returns the paths actually hidden."""
     stage = "/tmp/.rewardgym-keep"
     os.makedirs(stage, exist_ok=True)
     hide = [h for h in dict.fromkeys(os.path.realpath(h) for h in hide) if os.path.isdir(h)]
     keep = [k for k in dict.fromkeys(os.path.realpath(k) for k in keep) if os.path.isdir(k)]
-    inner = [k for k in keep if any(k == h or k.startswith(h + "/") for h in hide)]
+    nested = [h for h in hide if any(_inside(h, k) for k in keep)]
+    outer = [h for h in hide if h not in nested]
+    inner = [k for k in keep if any(_inside(k, h) for h in outer)]
     staged = []
     for i, k in enumerate(inner):
         spot = f"{stage}/{i}"
         os.makedirs(spot, exist_ok=True)
         _mount(k, spot, None, MS_BIND | MS_REC)
         staged.append((spot, k))
-    hidden = []
-    for h in sorted(hide, key=len):
-        if h == "/tmp":
-            continue
+    hidden: list[str] = []
+
+    def cover(h: str, done: list[str]) -> None:
+        if h == "/tmp" or any(_inside(h, d) for d in done):
+            return  # /tmp is already a private tmpfs; a dir inside a covered one is gone
         try:
             _mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
             hidden.append(h)
+            done.append(h)
         except OSError:
-            continue
+            pass
+
+    covered: list[str] = []
+    for h in sorted(outer, key=len):
+        cover(h, covered)
     for spot, k in staged:
         os.makedirs(k, exist_ok=True)
         _mount(spot, k, None, MS_MOVE)
         _mount(k, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_REC)
+    covered = []
+    for h in sorted(nested, key=len):  # on top of the re-bound kept dirs
+        if os.path.isdir(h):
+            cover(h, covered)
     for h in hidden:
         _mount(h, h, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     return hidden

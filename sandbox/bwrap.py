@@ -1,7 +1,8 @@
 """The ``bwrap`` backend: one bubblewrap container per program.
 
 ``bwrap --unshare-all`` gives each program fresh user, pid, network, mount, ipc and uts
-namespaces; the root is an empty tmpfs with ``/usr`` and the Python installation bound read-only,
+namespaces; the root is an empty tmpfs with ``/usr`` and the Python installation bound read-only (their
+``site-packages``/``dist-packages`` and task-data dirs covered by empty tmpfs mounts),
 the work dir is a private bind of a fresh host temp dir, and the seccomp filter of the process
 backend is passed in as BPF. ``bwrap`` itself runs as a per-run unprivileged uid with rlimits set,
 so RLIMIT_NPROC binds; killing it (``--die-with-parent``) tears down the whole pid namespace.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardgym.errors import SandboxUnavailable
-from rewardgym.sandbox import _guest
+from rewardgym.sandbox import _guest, hidden
 from rewardgym.sandbox.base import (
     CandidateDied,
     ExecResult,
@@ -105,8 +106,16 @@ class BwrapSandbox(Sandbox):
         if system:
             self._python, self._python_root = system, ""
         else:
-            self._python = str(Path(sys.executable).resolve())
+            self._python = hidden.base_python()
             self._python_root = str(Path(sys.base_prefix).resolve())
+        # Only /usr (and the Python root) are bound: cover the package and task-data dirs that
+        # lie inside them, so programs get the standard library and no task data.
+        roots = ["/usr", *([self._python_root] if self._python_root else [])]
+        self._hidden = [
+            p
+            for p in dict.fromkeys([*hidden.package_dirs(), *hidden.task_data_paths()])
+            if any(p == r or p.startswith(r + "/") for r in roots)
+        ]
 
     def _argv(self, workdir: str, seccomp_fd: int | None, tail: Sequence[str]) -> list[str]:
         argv = [
@@ -114,6 +123,7 @@ class BwrapSandbox(Sandbox):
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
             *(["--ro-bind", self._python_root, self._python_root] if self._python_root else []),
+            *[arg for path in self._hidden for arg in ("--tmpfs", path, "--remount-ro", path)],
             "--ro-bind", self._guest_dir, "/sandbox",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--bind", workdir, "/work", "--chdir", "/work", "--clearenv",

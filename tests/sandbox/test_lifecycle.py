@@ -1,0 +1,93 @@
+"""``close()`` of the process backend leaves no process, temp dir or mount behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from rewardgym.errors import SandboxError
+from rewardgym.sandbox import Limits, make
+
+
+def _descendants(pid: int) -> set[int]:
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        for kid in map(int, kids):
+            if kid not in out:
+                out.add(kid)
+                todo.append(kid)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _in_namespace(ns: str) -> list[int]:
+    """Host pids whose mount namespace is ``ns`` (an ``mnt:[...]`` link)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/mnt") == ns:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_close_stops_everything_and_removes_everything():
+    box = make("process", limits=Limits(wall_s=60, cpu_s=60))
+    session = box.open_session("import time\ndef nap(s):\n    time.sleep(s)", "nap")
+    errors: list[BaseException] = []
+
+    def busy() -> None:  # a program still running when the sandbox closes
+        try:
+            box.run("import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(60)")
+        except SandboxError as exc:
+            errors.append(exc)
+
+    runner = threading.Thread(target=busy)
+    runner.start()
+    server = box._proc.pid
+    for _ in range(200):  # wait until the run's two processes exist
+        family = _descendants(server)
+        if len(family) >= 4:  # pid 1, the session's child, the run and its escaped child
+            break
+        threading.Event().wait(0.01)
+    assert len(family) >= 4, family
+    (pid1,) = map(int, Path(f"/proc/{server}/task/{server}/children").read_text().split())
+    ns = os.readlink(f"/proc/{pid1}/ns/mnt")
+    assert ns != os.readlink("/proc/self/ns/mnt")  # the sandbox has its own mount namespace
+    workroot = Path(box._workroot)
+    assert workroot.is_dir()
+
+    box.close()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert [p for p in {server, *family} if _alive(p)] == []
+    assert _in_namespace(ns) == []  # nobody is left in it, so its mounts are gone too
+    assert not workroot.exists()
+    session.close()  # closing a session of a closed sandbox is harmless
+    box.close()  # idempotent
+
+
+def test_a_closed_sandbox_refuses_work():
+    box = make("process")
+    box.close()
+    try:
+        box.run("print(1)")
+    except SandboxError as exc:
+        assert "closed" in str(exc)
+    else:
+        raise AssertionError("run() on a closed sandbox must raise SandboxError")

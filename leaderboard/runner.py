@@ -473,6 +473,7 @@ def run_bench(
             summary.failed.append((outcome.job, outcome.error or "unknown error"))
         if on_episode is not None:
             on_episode(outcome)
+    store.flush()
     summary.wall_s = time.perf_counter() - t0
     log.info("bench: %s", asdict(summary) | {"failed": len(summary.failed)})
     return summary

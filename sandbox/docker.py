@@ -101,7 +101,7 @@ class _ExecStream:
                 if len(self.stdout) >= _HEADER.size + size:
                     body = bytes(self.stdout[_HEADER.size : _HEADER.size + size])
                     del self.stdout[: _HEADER.size + size]
-                    message = json.loads(body)
+                    message = _guest.loads(body)
                     if type(message) is not dict:
                         raise EOFError("malformed message")
                     return message

@@ -482,7 +482,7 @@ class FdChannel:
                 body = bytes(self.buf[_HEADER.size : need])
                 del self.buf[:need]
                 try:
-                    message = json.loads(body)
+                    message = _guest.loads(body)
                 except ValueError as exc:
                     raise EOFError("malformed message from the candidate") from exc
                 if type(message) is not dict:

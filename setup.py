@@ -21,6 +21,17 @@ for layer in LAYERS:
 setup(
     package_dir=package_dir,
     packages=packages,
-    package_data={"": ["py.typed", "*.json", "*.jsonl", "*.yaml", "*.html", "*.css", "*.txt"]},
+    package_data={
+        "": [
+            "py.typed",
+            *(
+                f"{folder}*.{ext}"
+                for folder in ("", "data/")
+                for ext in ("json", "jsonl", "yaml", "txt", "md")
+            ),
+            "*.html",
+            "*.css",
+        ]
+    },
     include_package_data=True,
 )

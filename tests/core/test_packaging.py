@@ -77,6 +77,8 @@ def test_built_wheel_contains_every_module(tmp_path):
         capture_output=True,
     )
     assert (target / "rewardgym" / "py.typed").exists()
+    # Task data ships inside the package (the code env's bank sits in a plain data folder).
+    assert (target / "rewardgym" / "envs" / "code" / "data" / "bank.jsonl").stat().st_size > 0
     # PYTHONPATH comes before the editable install's finder, so imports resolve in the wheel.
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     lines = _walk_and_import(sys.executable, env)

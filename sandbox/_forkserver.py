@@ -20,9 +20,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import gc
 import io
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -198,8 +200,82 @@ def _setup_namespaces(config: dict) -> dict:
     return features
 
 
+def send_message(sock: socket.socket, message: dict, fds: list[int] = ()) -> None:
+    """Send one length-prefixed JSON message (and ``fds``, as SCM_RIGHTS) over ``sock``."""
+    body = json.dumps(message).encode()
+    data = _HEADER.pack(len(body)) + body
+    sent = socket.send_fds(sock, [data], list(fds)) if fds else 0
+    sock.sendall(data[sent:])
+
+
+def recv_message(sock: socket.socket) -> tuple[dict, list[int]] | None:
+    """Receive one message sent by :func:`send_message`; None when the peer is gone."""
+    header, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, 8)
+    if not header:
+        return None
+    while len(header) < _HEADER.size:
+        more = sock.recv(_HEADER.size - len(header))
+        if not more:
+            return None
+        header += more
+    (size,) = _HEADER.unpack(header)
+    body = bytearray()
+    while len(body) < size:
+        chunk = sock.recv(min(size - len(body), 1 << 20))
+        if not chunk:
+            return None
+        body += chunk
+    return json.loads(body), fds
+
+
+def _prefault() -> None:
+    """Touch every GC-tracked object once, so that copy-on-write copies their pages now (in an
+    idle spare) rather than while a program runs."""
+    gc.unfreeze()
+    everything = gc.get_objects()
+    del everything
+    gc.freeze()
+
+
+_WARM_UP = """
+import math
+
+def _warm_up(values, *, scale=1.0):
+    total, seen = 0.0, {}
+    for i, v in enumerate(values):
+        key = f"{i}:{v!r}"
+        seen[key] = seen.get(key, 0) + 1
+        total += math.sqrt(abs(v)) * scale if isinstance(v, (int, float)) else len(str(v))
+    pairs = sorted((k, n) for k, n in seen.items() if n)
+    return [total, len(pairs), "".join(k[:1] for k, _ in pairs), tuple(set(map(type, values)))]
+
+class _Shape:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __repr__(self):
+        return f"_Shape({self.x}, {self.y})"
+
+result = _warm_up([1, 2.5, "three", (4,), [5]] * 20)
+"""
+
+
+def _warm_up() -> None:
+    """Compile and run a small program and push values through the codec once, in the idle
+    spare: the memory the compiler and the codec need is then faulted in before a request."""
+    namespace: dict = {"__name__": "__warm_up__"}
+    exec(compile(_WARM_UP, "<warm-up>", "exec"), namespace)
+    value = [list(range(50)), [0.5] * 50, {"k": ("t", b"b", 1j)}, {1, 2}, "s" * 100]
+    _guest.decode(_guest.loads(json.dumps(_guest.encode(value))))
+    io.TextIOWrapper(io.BytesIO(), encoding="utf-8").write("warm")
+
+
 class ForkServer:
-    """Pid 1 of the sandbox namespace: forks one child per request and cleans up after it."""
+    """Pid 1 of the sandbox namespace: forks one child per request and cleans up after it.
+
+    One *spare* child is forked ahead of time (when the server is idle) and waits for its
+    request, so a request never waits for ``fork()`` and copy-on-write faults.
+    """
 
     def __init__(self, sock: socket.socket, config: dict, features: dict) -> None:
         self.sock = sock
@@ -210,29 +286,14 @@ class ForkServer:
         self.runs: dict[int, dict] = {}  # child pid -> run record
         self.by_id: dict[int, int] = {}  # request id -> child pid
         self.exited: list[tuple[int, int, object]] = []
+        self.spare: tuple[int, socket.socket] | None = None
 
     # -- protocol -----------------------------------------------------------------------
     def send(self, message: dict) -> None:
-        body = json.dumps(message).encode()
-        self.sock.sendall(_HEADER.pack(len(body)) + body)
+        send_message(self.sock, message)
 
     def recv(self) -> tuple[dict, list[int]] | None:
-        header, fds, _flags, _addr = socket.recv_fds(self.sock, _HEADER.size, 8)
-        if not header:
-            return None
-        while len(header) < _HEADER.size:
-            more = self.sock.recv(_HEADER.size - len(header))
-            if not more:
-                return None
-            header += more
-        (size,) = _HEADER.unpack(header)
-        body = bytearray()
-        while len(body) < size:
-            chunk = self.sock.recv(min(size - len(body), 1 << 20))
-            if not chunk:
-                return None
-            body += chunk
-        return json.loads(body), fds
+        return recv_message(self.sock)
 
     # -- main loop ----------------------------------------------------------------------
     def serve(self) -> None:
@@ -245,7 +306,13 @@ class ForkServer:
         sel.register(self.sock, selectors.EVENT_READ, "sock")
         sel.register(wake_r, selectors.EVENT_READ, "wake")
         while True:
-            for key, _ in sel.select(timeout=1.0):
+            # the next child is forked when we are idle, and not while a fresh run is starting
+            # (it would compete with it for the CPU) unless that run takes a while
+            wait = 1.0 if self.spare else 0.02 if self.runs else 0.0
+            events = sel.select(timeout=wait)
+            if not events and self.spare is None:
+                self.make_spare()
+            for key, _ in events:
                 if key.data == "wake":
                     try:
                         while os.read(wake_r, 4096):
@@ -291,24 +358,71 @@ class ForkServer:
             for name in [*dirs, *files]:
                 os.lchown(os.path.join(root, name), uid, uid)
         os.chown(workdir, uid, uid)
+        message.update(uid=uid, workdir=workdir)
+        try:
+            pid = self.dispatch(message, fds)
+        except BaseException:
+            self.free_uids.append(uid)
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        self.runs[pid] = {"id": message["id"], "uid": uid, "workdir": workdir}
+        self.by_id[message["id"]] = pid
+
+    def dispatch(self, message: dict, fds: list[int]) -> int:
+        """Hand the request and its fds to the spare child (forking one if there is none)."""
+        for _attempt in range(2):
+            if self.spare is None:
+                self.make_spare()
+            pid, sock = self.spare
+            self.spare = None
+            try:
+                send_message(sock, message, fds)
+                return pid
+            except OSError:  # the spare died: it is reaped as an unknown child
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            finally:
+                sock.close()
+        raise RuntimeError("could not hand the program to a forked child")
+
+    def make_spare(self) -> None:
+        """Fork an idle child that waits on a private socket for its request."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        gc.freeze()  # the child's collections never walk (and so never copy) our pages
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
-                code = self.child(message, fds, uid, workdir)
+                ours.close()
+                code = self.spare_main(theirs)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.write(2, traceback.format_exc().encode(errors="replace"))
             os._exit(code)
-        self.runs[pid] = {"id": message["id"], "uid": uid, "workdir": workdir}
-        self.by_id[message["id"]] = pid
-        self.send({"id": message["id"], "pid": pid})
+        theirs.close()
+        self.spare = (pid, ours)
 
-    def child(self, message: dict, fds: list[int], uid: int, workdir: str) -> int:
-        """In the forked child: contain ourselves, then run the program. Returns the exit code."""
+    def spare_main(self, sock: socket.socket) -> int:
+        """In the spare: let go of the server's fds and signals, wait for the request, run it."""
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 16)
+        for step in (_warm_up, _prefault):  # only while no request is waiting
+            if not select.select([sock], [], [], 0)[0]:
+                step()
+        got = recv_message(sock)
+        if got is None:  # the server is shutting down
+            return 0
+        message, fds = got
+        sock.close()
+        return self.child(message, fds, message["uid"], message["workdir"])
+
+    def child(self, message: dict, fds: list[int], uid: int, workdir: str) -> int:
+        """In the forked child: contain ourselves, then run the program. Returns the exit code."""
+        gc.enable()
         os.setsid()
         high = [os.dup(fd) for fd in fds]  # move out of the way before dup2 onto 0..n
         for target, fd in enumerate(high):
@@ -368,9 +482,10 @@ class ForkServer:
         """SIGKILL every process of ``uid`` (in our pid namespace), escaped sessions included.
 
         Real and effective uid become ``uid`` (saved uid stays 0 so we can come back), so
-        ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``. We repeat
-        until the kernel finds none (ESRCH), reaping zombies in between, so that a child caught
-        in the middle of ``fork`` cannot survive.
+        ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``. It answers
+        success as soon as *any* other process exists (the spare, other runs), so we repeat until
+        ``/proc`` (our namespace's own) shows no live process of ``uid``, reaping zombies in
+        between, so that a child caught in the middle of ``fork`` cannot survive.
         """
         if os.geteuid() != 0:
             return
@@ -380,12 +495,33 @@ class ForkServer:
                 try:
                     os.kill(-1, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
-                    break
+                    break  # ESRCH: no process but us in the namespace
                 self.collect_zombies()
+                if not uid_has_processes(uid):
+                    break
                 if attempt > 3:
                     time.sleep(0.0005)
         finally:
             os.setresuid(0, 0, 0)
+        self.collect_zombies()
+
+
+def uid_has_processes(uid: int) -> bool:
+    """True if a live (non-zombie) process has ``uid`` as its real or saved uid."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or entry == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as fh:
+                status = fh.read()
+        except OSError:
+            continue
+        state = status.split(b"\nState:", 1)[-1].split(None, 1)[0]
+        ids = status.split(b"\nUid:", 1)[-1].split(None, 4)
+        if state not in (b"Z", b"X") and uid in (int(ids[0]), int(ids[2])):
+            return True
+    return False
 
 
 def run_program(program: str) -> int:
@@ -428,6 +564,9 @@ def main() -> None:
     config = json.loads(sys.argv[2])
     sys.path.extend(config.get("sys_path", []))  # so programs can import installed packages
     os.umask(0o022)
+    with contextlib.suppress(Exception):  # keep freed heap mapped (and faulted in) for reuse
+        _libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+    gc.disable()  # our own garbage is acyclic; collections would only dirty pages before forks
     features = _setup_namespaces(config)
     server = ForkServer(sock, config, features)
     server.send({"id": 0, "ready": True, "features": features})

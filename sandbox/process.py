@@ -257,9 +257,8 @@ class ProcessSandbox(Sandbox):
         with self._lock:
             self._waiters[rid] = waiter
         message["id"] = rid
-        try:
+        try:  # no wait for an answer: a failed start closes the fds and answers with an error
             self._send(message, fds)
-            self._wait(waiter, "pid", timeout=30.0)
         except BaseException:
             with self._lock:
                 self._waiters.pop(rid, None)
@@ -275,6 +274,10 @@ class ProcessSandbox(Sandbox):
         finally:
             with self._lock:
                 self._waiters.pop(rid, None)
+
+    def _forget(self, rid: int) -> None:
+        with self._lock:
+            self._waiters.pop(rid, None)
 
     # -- Sandbox API --------------------------------------------------------------------
     def run(
@@ -576,9 +579,10 @@ class _ProcessSession(Session):
             return
         self.closed = True
         self.channel.close() if hasattr(self, "channel") else None
-        if self.status is None:
+        if self.status is None:  # no wait: the fork-server kills the uid and cleans up alone
             with contextlib.suppress(SandboxError):
-                self.status = self.box._finish(self.rid, self.waiter, timeout=1.0)
+                self.box._send({"op": "kill", "id": self.rid})
+            self.box._forget(self.rid)
 
 
 def describe_exit(status: Mapping[str, Any]) -> str:

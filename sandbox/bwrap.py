@@ -108,6 +108,11 @@ class BwrapSandbox(Sandbox):
         else:
             self._python = hidden.base_python()
             self._python_root = str(Path(sys.base_prefix).resolve())
+        self._prlimit = shutil.which("prlimit")
+        self._setpriv = shutil.which("setpriv")
+        self._guest_entry = "/sandbox/guest.py"
+        if self._compile_guest():  # a .pyc spares every session compiling the guest source
+            self._guest_entry = "/sandbox/guest.pyc"
         # Only /usr (and the Python root) are bound: cover the package and task-data dirs that
         # lie inside them, so programs get the standard library and no task data.
         roots = ["/usr", *([self._python_root] if self._python_root else [])]
@@ -116,6 +121,34 @@ class BwrapSandbox(Sandbox):
             for p in dict.fromkeys([*hidden.package_dirs(), *hidden.task_data_paths()])
             if any(p == r or p.startswith(r + "/") for r in roots)
         ]
+
+    def _drop_argv(self, limits: dict[str, Any], uid: int) -> list[str]:
+        """``prlimit ... setpriv ... --``: the rlimits of :func:`_guest.apply_limits`, then the
+        unprivileged uid, applied by exec'd helpers (util-linux)."""
+        cpu = int(limits["cpu_s"] + 0.999)
+        return [
+            self._prlimit, f"--cpu={cpu}:{cpu + 1}", f"--as={limits['memory_mb'] << 20}",
+            f"--fsize={limits['max_file_bytes']}", f"--nofile={limits['max_open_files']}",
+            f"--nproc={limits['max_processes']}", "--core=0",
+            self._setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+        ]  # fmt: skip
+
+    def _compile_guest(self) -> bool:
+        """Byte-compile the guest with the interpreter that runs it; False if that fails."""
+        target = os.path.join(self._guest_dir, "guest.pyc")
+        code = "import py_compile, sys; py_compile.compile(sys.argv[1], sys.argv[2], doraise=True)"
+        try:
+            done = subprocess.run(
+                [self._python, "-I", "-S", "-c", code, self._guest, target],
+                capture_output=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        if done.returncode != 0 or not os.path.isfile(target):
+            return False
+        os.chmod(target, 0o644)
+        return True
 
     def _argv(self, workdir: str, seccomp_fd: int | None, tail: Sequence[str]) -> list[str]:
         argv = [
@@ -158,18 +191,31 @@ class BwrapSandbox(Sandbox):
             os.write(seccomp_fd, self._bpf)
             os.lseek(seccomp_fd, 0, os.SEEK_SET)
         limit_dict = limits.model_dump()
+        root = os.geteuid() == 0
+        argv = self._argv(workdir, seccomp_fd, tail)
         try:
-            proc = subprocess.Popen(
-                self._argv(workdir, seccomp_fd, tail),
-                pass_fds=[seccomp_fd] if seccomp_fd is not None else [],
-                user=uid if os.geteuid() == 0 else None,
-                group=uid if os.geteuid() == 0 else None,
-                extra_groups=[] if os.geteuid() == 0 else None,
-                preexec_fn=lambda: _guest.apply_limits(limit_dict),
-                env={},
-                cwd="/",
-                **popen,
-            )
+            if root and self._prlimit and self._setpriv:
+                # prlimit + setpriv exec'd in front of bwrap: no preexec_fn and no uid change
+                # in Popen, so Python can vfork() instead of copying this (big) process
+                proc = subprocess.Popen(
+                    [*self._drop_argv(limit_dict, uid), *argv],
+                    pass_fds=[seccomp_fd] if seccomp_fd is not None else [],
+                    env={},
+                    cwd="/",
+                    **popen,
+                )
+            else:
+                proc = subprocess.Popen(
+                    argv,
+                    pass_fds=[seccomp_fd] if seccomp_fd is not None else [],
+                    user=uid if root else None,
+                    group=uid if root else None,
+                    extra_groups=[] if root else None,
+                    preexec_fn=lambda: _guest.apply_limits(limit_dict),
+                    env={},
+                    cwd="/",
+                    **popen,
+                )
         except BaseException:
             self._release(uid, workdir)
             raise
@@ -249,7 +295,7 @@ class _PopenSession(Session):
     def __init__(self, box: BwrapSandbox, program: str, entry_point: str, limits: Limits) -> None:
         self.box, self.limits, self.closed = box, limits, False
         self.proc, self.workdir, self.uid = box._start(
-            limits, {}, ["/sandbox/guest.py", "serve"],
+            limits, {}, [box._guest_entry, "serve"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.channel = FdChannel(

@@ -2,7 +2,13 @@
 
 - latency of a trivial program plus 3 tests (``grade``) per backend, median of N alternating
   repeats, against ``python -I -S -c pass`` (and, for docker, ``docker run --rm IMAGE true``);
-- ``run_many`` throughput (programs/s) on small programs.
+- ``run_many`` throughput (programs/s) on small programs;
+- back-to-back ``grade`` calls per second (process), ``close()`` time of a process sandbox, and
+  the cost of moving a 200k-element list through a ``candidate(...)`` call.
+
+Each timed latency sample is preceded by a 20 ms pause, so that background clean-up of the
+previous sample (the fork-server reaping a child, forking its next spare) is not billed to the
+next sample, ours or the floor's; back-to-back throughput is reported separately.
 
 Writes ``runs/bench/sandbox.json``. ``BENCH_N`` (default 200) and ``BENCH_MANY`` (default 1000)
 set the sizes; docker runs when an engine answers or one can be started (root).
@@ -27,7 +33,8 @@ PROGRAM = "def add(a, b):\n    return a + b\n"
 TESTS = [TestCase(f"add#{i}", f"assert candidate({i}, 1) == {i + 1}") for i in range(3)]
 
 
-def _timed(fn) -> float:
+def _timed(fn, settle: float = 0.02) -> float:
+    time.sleep(settle)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -76,6 +83,31 @@ def main() -> None:
         programs = [f"print({i} * 2)" for i in range(count)]
         elapsed = _timed(lambda b=box, p=programs: b.run_many(p))
         out["throughput_per_s"][kind] = count / elapsed
+    extra = out["process_extra"] = {}
+    box = boxes["process"]
+    count = max(50, N)
+    start = time.perf_counter()
+    for _ in range(count):
+        grade(PROGRAM, "add", TESTS, sandbox=box)
+    extra["back_to_back_grades_per_s"] = count / (time.perf_counter() - start)
+    for name, setup in (
+        ("200k_int_list_call_s", "big = list(range(200_000))"),
+        ("200k_pairs_list_call_s", "big = [[i, i + 1] for i in range(200_000)]"),
+    ):
+        test = [TestCase("big", "assert candidate(big) == big")]
+        times = [
+            grade("def f(x):\n    return x\n", "f", test, sandbox=box, setup=setup)
+            .outcomes[0]
+            .wall_s
+            for _ in range(5)
+        ]
+        extra[name] = statistics.median(times)
+    closes = []
+    for _ in range(10):
+        fresh = make("process")
+        fresh.run("print(1)")
+        closes.append(_timed(fresh.close, settle=0.0))
+    extra["close_s"] = statistics.median(closes)
     for box in boxes.values():
         box.close()
     if engine is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -232,12 +233,16 @@ class BwrapSandbox(Sandbox):
 
     def _reap(self, proc: subprocess.Popen, uid: int, workdir: str) -> dict[str, Any]:
         usage = None
-        if proc.returncode is None:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid == 0:
-                proc.kill()
-                _pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+        try:  # Popen.kill() polls first and may have reaped it already (then returncode is set)
+            if proc.returncode is None:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid == 0:
+                    os.kill(proc.pid, signal.SIGKILL)  # not proc.kill(): that may reap it
+                    _pid, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            if proc.returncode is None:
+                proc.wait()
         self._live.discard(proc)
         self._release(uid, workdir)
         code = proc.returncode

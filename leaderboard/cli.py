@@ -49,7 +49,7 @@ def list_envs(
 ) -> None:
     """List every registered env id with its description and the extra it needs."""
     table = Table(title="rewardgym environments")
-    table.add_column("id", style="bold")
+    table.add_column("id", style="bold", no_wrap=True)
     table.add_column("family")
     table.add_column("description")
     table.add_column("extra")

@@ -51,7 +51,7 @@ def list_envs(
     table = Table(title="rewardgym environments")
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("family")
-    table.add_column("description")
+    table.add_column("description", min_width=24)
     table.add_column("extra")
     table.add_column("installed")
     shown = 0

@@ -51,9 +51,8 @@ def list_envs(
     table = Table(title="rewardgym environments")
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("family")
-    table.add_column("description", min_width=24)
+    table.add_column("description", ratio=1)
     table.add_column("extra")
-    table.add_column("installed")
     shown = 0
     for entry in sorted(ENTRIES.values(), key=lambda e: (e.family, e.id)):
         if family and entry.family != family:
@@ -63,8 +62,7 @@ def list_envs(
             entry.id,
             entry.family + (" (multi-agent)" if entry.multiagent else ""),
             entry.description,
-            entry.extra or "-",
-            "[green]yes[/]" if ok else f"[yellow]no: pip install 'rewardgym[{entry.extra}]'[/]",
+            (entry.extra or "-") if ok else f"[yellow]{entry.extra} (not installed)[/]",
         )
         shown += 1
     console.print(table)

@@ -20,6 +20,7 @@ SAMPLES = {
     "impossible": ["impossible/HumanEval/0", "impossible/HumanEval/53"],
 }
 
+
 def _env(source: str, user_tasks_path) -> CodeExecEnv:
     kwargs: dict = {"call_timeout_s": 0.25}  # keeps the `sleep` cheat cheap
     if source == "bank":

@@ -125,29 +125,24 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _hide_paths(hide: list[str], keep: list[str]) -> list[str]:
-    """Cover each existing ``hide`` dir with an empty read-only tmpfs, and re-bind the ``keep``
-    dirs that lie inside hidden ones read-only. A ``hide`` dir nested inside a ``keep`` dir is
-    covered *after* the re-binding (on top of it), so data inside kept dirs can be hidden too.
-    Returns the paths actually hidden."""
-    stage = "/tmp/.rewardgym-keep"
-    os.makedirs(stage, exist_ok=True)
+def _hide_paths(hide: list[str], keep: list[str], tmp_opts: str) -> list[str]:
+    """Give ``/tmp`` a private tmpfs (``tmp_opts``), cover each existing ``hide`` dir with an
+    empty read-only tmpfs, and re-bind read-only the ``keep`` dirs that lie inside covered ones
+    (e.g. a virtual env inside a checkout under ``/tmp``). A ``hide`` dir nested inside a ``keep``
+    dir is covered *after* the re-binding (on top of it), so data inside kept dirs can be hidden
+    too. Kept dirs are held open by ``O_PATH`` descriptors while their parents are covered and
+    bound back from ``/proc/self/fd``, so nothing needs a staging dir. Returns the paths hidden."""
     hide = [h for h in dict.fromkeys(os.path.realpath(h) for h in hide) if os.path.isdir(h)]
     keep = [k for k in dict.fromkeys(os.path.realpath(k) for k in keep) if os.path.isdir(k)]
     nested = [h for h in hide if any(_inside(h, k) for k in keep)]
-    outer = [h for h in hide if h not in nested]
-    inner = [k for k in keep if any(_inside(k, h) for h in outer)]
-    staged = []
-    for i, k in enumerate(inner):
-        spot = f"{stage}/{i}"
-        os.makedirs(spot, exist_ok=True)
-        _mount(k, spot, None, MS_BIND | MS_REC)
-        staged.append((spot, k))
+    outer = [h for h in hide if h not in nested and h != "/tmp"]
+    inner = [k for k in keep if any(_inside(k, h) for h in ["/tmp", *outer])]
+    held = [(os.open(k, os.O_PATH | os.O_DIRECTORY), k) for k in inner]
     hidden: list[str] = []
 
     def cover(h: str, done: list[str]) -> None:
-        if h == "/tmp" or any(_inside(h, d) for d in done):
-            return  # /tmp is already a private tmpfs; a dir inside a covered one is gone
+        if any(_inside(h, d) for d in done):
+            return  # a dir inside a covered one is gone already
         try:
             _mount("tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
             hidden.append(h)
@@ -155,13 +150,18 @@ def _hide_paths(hide: list[str], keep: list[str]) -> list[str]:
         except OSError:
             pass
 
-    covered: list[str] = []
-    for h in sorted(outer, key=len):
-        cover(h, covered)
-    for spot, k in staged:
-        os.makedirs(k, exist_ok=True)
-        _mount(spot, k, None, MS_MOVE)
-        _mount(k, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_REC)
+    try:
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts)  # private, writable
+        covered = ["/tmp"]
+        for h in sorted(outer, key=len):
+            cover(h, covered)
+        for fd, k in held:
+            os.makedirs(k, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+            _mount(k, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_REC)
+    finally:
+        for fd, _ in held:
+            os.close(fd)
     covered = []
     for h in sorted(nested, key=len):  # on top of the re-bound kept dirs
         if os.path.isdir(h):
@@ -194,8 +194,7 @@ def _setup_namespaces(config: dict) -> dict:
     if features["mountns"]:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, config["tmpfs_opts"])
-        features["hidden"] = _hide_paths(config["hide"], config["keep"])
+        features["hidden"] = _hide_paths(config["hide"], config["keep"], config["tmpfs_opts"])
     os.makedirs(WORKROOT if features["mountns"] else config["workroot"], mode=0o711, exist_ok=True)
     return features
 

@@ -33,9 +33,9 @@ def make(kind: str = "process", **opts: Any) -> Sandbox:
 
         return ProcessSandbox(**opts)
     if kind == "bwrap":
-        from rewardgym.sandbox.bwrap import BwrapSandbox
+        from rewardgym.sandbox.bwrap import make_bwrap
 
-        return BwrapSandbox(**opts)
+        return make_bwrap(**opts)
     if kind == "docker":
         from rewardgym.sandbox.docker import DockerSandbox
 

@@ -47,7 +47,7 @@ else:  # run as a bare script (python -I -S FILE): load the sibling module by pa
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 CLONE_NEWIPC, CLONE_NEWUTS = 0x08000000, 0x04000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_SET_DUMPABLE = 38, 22, 2, 4
 WORKROOT = "/tmp/rewardgym-work"
@@ -171,9 +171,27 @@ def _hide_paths(hide: list[str], keep: list[str], tmp_opts: str) -> list[str]:
     return hidden
 
 
+def _clear_inheritable_caps() -> None:
+    """Empty this process's inheritable capability set (capget/capset, version 3 ABI)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()  # two words of (effective, permitted, inheritable)
+    if _libc.capget(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    data[2] = data[5] = 0
+    if _libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
 def _setup_namespaces(config: dict) -> dict:
     """Enter new namespaces and become pid 1 of the new pid namespace (forks once)."""
     features: dict = {"netns": False, "pidns": False, "mountns": False, "hidden": []}
+    if config.get("container"):  # started inside a container (bwrap) that made the namespaces
+        features.update(netns=True, pidns=True, container=True)
+        _clear_inheritable_caps()  # the container hands them down; children must not keep any
+        if config.get("hidepid") and os.geteuid() == 0:  # runs see no process but their own
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+        os.makedirs(config["workroot"], mode=0o711, exist_ok=True)
+        return features
     if os.geteuid() != 0:
         return features
     for flags, names in (

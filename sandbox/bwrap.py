@@ -1,19 +1,29 @@
-"""The ``bwrap`` backend: one bubblewrap container per program.
+"""The ``bwrap`` backend: programs in a bubblewrap container.
 
-``bwrap --unshare-all`` gives each program fresh user, pid, network, mount, ipc and uts
-namespaces; the root is an empty tmpfs with ``/usr`` and the Python installation bound read-only (their
-``site-packages``/``dist-packages`` and task-data dirs covered by empty tmpfs mounts),
-the work dir is a private bind of a fresh host temp dir, and the seccomp filter of the process
-backend is passed in as BPF. ``bwrap`` itself runs as a per-run unprivileged uid with rlimits set,
-so RLIMIT_NPROC binds; killing it (``--die-with-parent``) tears down the whole pid namespace.
+By default (as root) each sandbox starts ONE long-lived container: ``bwrap`` with new pid,
+network, mount, ipc, uts and cgroup namespaces, an empty tmpfs root with ``/usr`` (and the Python
+installation) bound read-only, their ``site-packages``/``dist-packages`` and task-data dirs covered
+by empty tmpfs mounts, a read-only ``/tmp``, and ``/proc`` mounted with ``hidepid=2``. Inside it
+runs the process backend's fork-server (:mod:`rewardgym.sandbox._forkserver`) as pid 1, with its
+own namespace set-up turned off; each run is a forked child with its own unprivileged uid,
+rlimits, seccomp filter and private work dir (``/work/run-N``, mode 0700), so a run pays a fork
+instead of a bwrap + interpreter start (:class:`BwrapSandbox`).
+
+Without root, or with ``warm=False``, every program gets its own container instead
+(:class:`ColdBwrapSandbox`): ``bwrap --unshare-all`` runs as a per-run unprivileged uid with
+rlimits set, the seccomp filter is passed in as BPF, and killing ``bwrap`` (``--die-with-parent``)
+tears down the whole pid namespace.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +46,7 @@ from rewardgym.sandbox.base import (
 )
 from rewardgym.sandbox.process import (
     FdChannel,
+    ProcessSandbox,
     collect_output,
     make_result,
     seccomp_filter_bpf,
@@ -62,8 +73,8 @@ def bwrap_problem() -> str | None:
     return None
 
 
-class BwrapSandbox(Sandbox):
-    """Bubblewrap sandbox: container-grade namespaces for each program (~10 ms a run).
+class ColdBwrapSandbox(Sandbox):
+    """Bubblewrap sandbox with a fresh container for each program (~10 ms a run).
 
     Args:
         limits: default limits of every run.
@@ -297,7 +308,9 @@ class BwrapSandbox(Sandbox):
 class _PopenSession(Session):
     """A candidate server in a bwrap container, talking over its stdin/stdout."""
 
-    def __init__(self, box: BwrapSandbox, program: str, entry_point: str, limits: Limits) -> None:
+    def __init__(
+        self, box: ColdBwrapSandbox, program: str, entry_point: str, limits: Limits
+    ) -> None:
         self.box, self.limits, self.closed = box, limits, False
         self.proc, self.workdir, self.uid = box._start(
             limits, {}, [box._guest_entry, "serve"],
@@ -364,3 +377,119 @@ def describe(status: Mapping[str, Any]) -> str:
     from rewardgym.sandbox.process import describe_exit
 
     return describe_exit(status)
+
+
+#: what the fork-server needs inside the container: switch to run uids, hand them their work
+#: dirs, remove them afterwards, and mount ``/proc`` with ``hidepid``; every child drops them all.
+_SERVER_CAPS = (
+    "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_ADMIN",
+)  # fmt: skip
+
+
+class BwrapSandbox(ProcessSandbox):
+    """Warm bubblewrap sandbox: one container per sandbox, one forked child per run (needs root).
+
+    The container is made once; inside it the fork-server of the process backend forks each run
+    (see the module docstring), so runs sharing the container are kept apart by uid: each has its
+    own uid, rlimits (RLIMIT_NPROC binds per uid), a 0700 work dir, and sees only its own
+    processes (``hidepid=2``). ``close()`` ends the fork-server (pid 1 of the container), which
+    takes every process and mount of the container with it, and removes the host temp dir.
+
+    Args:
+        limits: default limits of every run.
+        uid_base: first of ``n_uids`` unprivileged uids (default: a random block above 200000).
+        n_uids: how many runs may be in flight at once.
+        seccomp: install the seccomp filter in every child (on by default).
+        python: the interpreter inside (default: /usr/bin/python3, else the base Python).
+    """
+
+    kind = "bwrap"
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        uid_base: int | None = None,
+        n_uids: int = 64,
+        seccomp: bool = True,
+        python: str | None = None,
+    ) -> None:
+        Sandbox.__init__(self, limits)
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(f"{problem}; use kind='process' instead")
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "a warm bwrap sandbox needs root (to give each run its own uid); "
+                "use make('bwrap', warm=False) for one container per run"
+            )
+        if uid_base is None:
+            uid_base = 200_000 + n_uids * secrets.randbelow(4096)
+        self._ids = itertools.count(1)
+        self._waiters = {}
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._workroot = tempfile.mkdtemp(prefix="rewardgym-bwrap-")
+        os.chmod(self._workroot, 0o711)
+        server_dir = os.path.join(self._workroot, "server")
+        work = os.path.join(self._workroot, "work")
+        os.mkdir(server_dir, 0o755)
+        os.mkdir(work, 0o711)
+        here = Path(__file__).parent
+        for name in ("_forkserver.py", "_guest.py"):
+            shutil.copyfile(here / name, os.path.join(server_dir, name))
+            os.chmod(os.path.join(server_dir, name), 0o644)
+        system = python or shutil.which("python3", path="/usr/bin")
+        python_root = ""
+        if not system:
+            system, python_root = hidden.base_python(), str(Path(sys.base_prefix).resolve())
+        roots = ["/usr", *([python_root] if python_root else [])]
+        covered = [
+            p
+            for p in dict.fromkeys([*hidden.package_dirs(), *hidden.task_data_paths()])
+            if any(p == r or p.startswith(r + "/") for r in roots)
+        ]
+        host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        config = {
+            "container": True,
+            "hidepid": True,
+            "uid_base": uid_base,
+            "n_uids": n_uids,
+            "seccomp_bpf": seccomp_filter_bpf().hex() if seccomp else "",
+            "sys_path": [],
+            "workroot": "/work",
+        }
+        argv = [
+            shutil.which("bwrap"),
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1",
+            *[arg for cap in _SERVER_CAPS for arg in ("--cap-add", cap)],
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+            *(["--ro-bind", python_root, python_root] if python_root else []),
+            *[arg for path in covered for arg in ("--tmpfs", path, "--remount-ro", path)],
+            "--ro-bind", server_dir, "/sandbox",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--tmpfs", "/tmp",
+            "--bind", work, "/work", "--chdir", "/", "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
+            "--", system, "-I", "-S", "/sandbox/_forkserver.py", str(child.fileno()),
+            json.dumps(config),
+        ]  # fmt: skip
+        try:
+            self._launch(argv, host, child)
+        except BaseException:
+            shutil.rmtree(self._workroot, ignore_errors=True)
+            raise
+
+
+def make_bwrap(*, warm: bool | None = None, **opts: Any) -> Sandbox:
+    """Build a bwrap sandbox: warm (:class:`BwrapSandbox`) where it can run (root), else one
+    container per run (:class:`ColdBwrapSandbox`).
+
+    Args:
+        warm: True: warm or raise; False: one container per run; None (default): warm as root.
+        **opts: the options of the chosen class.
+    """
+    if warm is None:
+        warm = os.geteuid() == 0
+    return BwrapSandbox(**opts) if warm else ColdBwrapSandbox(**opts)

@@ -139,16 +139,22 @@ class ProcessSandbox(Sandbox):
             "workroot": self._workroot,
             "tmpfs_opts": "mode=0755,size=1g",
         }
+        argv = [
+            hidden.base_python() if not site_packages else sys.executable,
+            "-I",
+            "-S",
+            str(Path(__file__).with_name("_forkserver.py")),
+            str(child.fileno()),
+            json.dumps(config),
+        ]
+        self._launch(argv, host, child)
+
+    def _launch(self, argv: list[str], host: socket.socket, child: socket.socket) -> None:
+        """Start the fork-server (``argv``, handed ``child``'s fd), wait for it to say it is
+        ready, and start the reader thread on ``host``."""
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
         self._proc = subprocess.Popen(
-            [
-                hidden.base_python() if not site_packages else sys.executable,
-                "-I",
-                "-S",
-                str(Path(__file__).with_name("_forkserver.py")),
-                str(child.fileno()),
-                json.dumps(config),
-            ],
+            argv,
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -100,10 +100,8 @@ def test_hostile_program_is_contained(sandbox, name, monkeypatch):
     pids_after, files_after = _snapshot()
     leftover = [p for p in pids_after - pids_before if Path(f"/proc/{p}").exists()]
     # the sandbox's own fork-server and its shim are not leftovers
-    leftover = [
-        p for p in leftover if b"_forkserver" not in Path(f"/proc/{p}/cmdline").read_bytes()
-    ]
-    leftover = [p for p in leftover if _is_ours(p, sandbox.kind)]
+    leftover = [p for p in leftover if b"_forkserver" not in _read_bytes(f"/proc/{p}/cmdline")]
+    leftover = [p for p in leftover if _is_ours(p, sandbox)]
     assert leftover == []
     # other work on this machine may create files meanwhile: ours are named rg-escape or owned
     # by a sandbox uid (>= 60000)
@@ -118,19 +116,31 @@ def _written_by_sandbox(path: str) -> bool:
     return "rg-escape" in path or owner >= 60000
 
 
-def _is_ours(pid: int, kind: str) -> bool:
+def _read_bytes(path: str) -> bytes:
+    """A /proc file's bytes, or b"" once the process is gone (it may exit while we look)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
+def _is_ours(pid: int, sandbox) -> bool:
     """A process of this test's sandbox: a descendant of this test process (process, bwrap),
-    or a uid-65534 process other than a container's ``sleep infinity`` (docker)."""
+    or a process in one of this sandbox's containers other than its ``sleep infinity``
+    (docker; other work on the machine may run containers of its own meanwhile)."""
+    kind = sandbox.kind
     try:
         status = Path(f"/proc/{pid}/status").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cgroup = Path(f"/proc/{pid}/cgroup").read_text()
     except OSError:
         return False
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     if "Z" in fields["State"]:
         return False if kind == "docker" else _descends_from_us(pid)
     if kind == "docker":
-        return fields["Uid"].split()[0] == "65534" and not cmdline.startswith(b"sleep")
+        in_ours = any(cid in cgroup for cid in getattr(sandbox, "_all", {}))
+        return in_ours and not cmdline.startswith(b"sleep")
     return _descends_from_us(pid)
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pathlib
+import re
+
 import gymnasium as gym
 import pytest
 
@@ -54,3 +59,26 @@ def test_registered_env_has_a_doc_page_docstring(env_id):
         "Version History",
     ):
         assert heading in doc, f"{env_id}: docstring lacks the {heading!r} section"
+
+
+_DOC_PAGES = {"nethack": "dungeon"}  # family -> docs/envs/<page>.md
+_REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"[#`*\s]+", " ", text).strip()
+
+
+@pytest.mark.parametrize("env_id", SINGLE)
+def test_family_doc_page_shows_the_env_docstring(env_id):
+    """docs/envs/<family>.md carries each env's docstring (python -m rewardgym.envs.docpages)."""
+    entry = ENTRIES[env_id]
+    module_name, _, attr = entry.entry_point.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    page = _REPO / "docs" / "envs" / f"{_DOC_PAGES.get(entry.family, entry.family)}.md"
+    assert page.exists(), f"{env_id}: no doc page {page}"
+    body = inspect.getdoc(cls).split("\n", 1)[1]
+    assert _normalised(body) in _normalised(page.read_text()), (
+        f"{page} does not show the current {attr} docstring; run "
+        f"python -m rewardgym.envs.docpages {page.relative_to(_REPO)}"
+    )

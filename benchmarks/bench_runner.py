@@ -4,7 +4,9 @@ Times are this process's CPU time (``time.process_time``): the machines are shar
 time would mostly measure the neighbours. Both sides drive the same env object with the same agent over the same seeds. The runner side
 is what ``rewardgym bench`` does per episode: ``run_episode`` (keeping every step's values,
 building the ``EpisodeRecord`` and its JSON, summing components and costs) plus the SQLite
-insert and commit. Repeats alternate bare/runner; the figure is the median ratio.
+insert (grouped commits). A third arm runs with ``record_steps=False`` (``rewardgym bench
+--no-record-steps``: episode summaries only). Repeats alternate bare/runner/summary-only;
+the figure is the median ratio.
 
 Run: ``.venv/bin/python benchmarks/bench_runner.py`` -> ``runs/bench/runner.json``.
 """
@@ -46,11 +48,11 @@ def bare(env, agent, seeds):
     return time.process_time() - t0
 
 
-def runner(env, agent, seeds, store, env_id, rep):
+def runner(env, agent, seeds, store, env_id, rep, record_steps=True):
     t0 = time.process_time()
     for seed in seeds:
         # a fresh key per repeat, so every insert really writes
-        job = EpisodeJob(f"bench-{rep}", env_id, seed)
+        job = EpisodeJob(f"bench-{rep}-{record_steps}", env_id, seed, record_steps=record_steps)
         store.add(run_episode(job, env, agent, []))
     return time.process_time() - t0
 
@@ -60,14 +62,17 @@ def measure(env_id, agent_spec, episodes, tmp):
     agent = make_agent(agent_spec, env)
     seeds = list(range(episodes))
     bare(env, agent, seeds[:3])  # warm up (imports, sandbox pools, caches)
-    ratios, t_bare, t_run = [], [], []
+    ratios, t_bare, t_run, lean_ratios, t_lean = [], [], [], [], []
     with ResultsStore(pathlib.Path(tmp) / f"{env_id.replace('/', '_')}.sqlite") as store:
         for rep in range(REPEATS):
             a = bare(env, agent, seeds)
             b = runner(env, agent, seeds, store, env_id, rep)
+            c = runner(env, agent, seeds, store, env_id, rep, record_steps=False)
             t_bare.append(a)
             t_run.append(b)
+            t_lean.append(c)
             ratios.append(b / a)
+            lean_ratios.append(c / a)
     env.close()
     return {
         "env_id": env_id,
@@ -78,6 +83,8 @@ def measure(env_id, agent_spec, episodes, tmp):
         "runner_ms_per_episode": 1000 * statistics.median(t_run) / episodes,
         "ratio_median": statistics.median(ratios),
         "ratios": ratios,
+        "summary_only_ms_per_episode": 1000 * statistics.median(t_lean) / episodes,
+        "summary_only_ratio_median": statistics.median(lean_ratios),
     }
 
 
@@ -92,7 +99,8 @@ def main() -> None:
             results.append(r)
             print(
                 f"{env_id:34s} {agent_spec:12s} bare {r['bare_ms_per_episode']:8.2f} ms/ep  "
-                f"runner {r['runner_ms_per_episode']:8.2f} ms/ep  ratio {r['ratio_median']:.3f}x"
+                f"runner {r['runner_ms_per_episode']:8.2f} ms/ep  ratio {r['ratio_median']:.3f}x  "
+                f"summary-only ratio {r['summary_only_ratio_median']:.3f}x"
             )
     out = pathlib.Path("runs/bench/runner.json")
     out.parent.mkdir(parents=True, exist_ok=True)

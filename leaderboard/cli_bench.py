@@ -77,6 +77,11 @@ def bench(
         None, help="Ray cluster address ('auto', 'ray://head:10001'); default: a local Ray."
     ),
     max_steps: int = typer.Option(None, help="Cap on steps per episode (gym TimeLimit)."),
+    record_steps: bool = typer.Option(
+        True,
+        "--record-steps/--no-record-steps",
+        help="Store every step's record (auditable trajectories) or only episode summaries.",
+    ),
     report: str = typer.Option(
         None, help="After the run, print the table and write this HTML report."
     ),
@@ -96,6 +101,7 @@ def bench(
                 recipe=reward_recipe,
                 max_steps=max_steps or preset.max_steps,
                 pairs=preset.pairs,
+                record_steps=record_steps,
             )
         else:
             if not agents or not envs:
@@ -107,6 +113,7 @@ def bench(
                 episodes=episodes,
                 recipe=reward_recipe,
                 max_steps=max_steps,
+                record_steps=record_steps,
             )
         store = ResultsStore(db)
     except RewardGymError as exc:

@@ -75,6 +75,9 @@ class EpisodeJob:
     episode_index: int = 0
     recipe: str = ""
     max_steps: int | None = None
+    #: Store every step's record (action, reward components, weights) in the episode's JSON;
+    #: off = only the episode summary (component sums, costs), which is all scoring needs.
+    record_steps: bool = True
 
     @property
     def key(self) -> EpisodeKey:
@@ -114,6 +117,7 @@ def plan(
     recipe: str = "",
     max_steps: int | None = None,
     pairs: Sequence[tuple[str, str]] | None = None,
+    record_steps: bool = True,
 ) -> list[EpisodeJob]:
     """Expand a bench request into jobs, env-major so progress fills one env at a time.
 
@@ -125,6 +129,7 @@ def plan(
         recipe: a shaping recipe name (``""`` = the env's own reward).
         max_steps: optional cap passed to ``gym.make(max_episode_steps=...)``.
         pairs: explicit (agent, env) pairs instead of the full cross product.
+        record_steps: store each step's record in the episode JSON (not part of the key).
 
     Raises:
         ConfigError: on an empty request or ``episodes < 1``.
@@ -136,7 +141,7 @@ def plan(
     if not combos or not seeds:
         raise ConfigError("nothing to run: give at least one agent, one env and one seed")
     return [
-        EpisodeJob(a, e, int(s), i, recipe, max_steps)
+        EpisodeJob(a, e, int(s), i, recipe, max_steps, record_steps)
         for a, e in combos
         for s in seeds
         for i in range(episodes)
@@ -264,6 +269,8 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
             components[k] = components.get(k, 0.0) + v
         task_terms.append(comps.get("task", 0.0))
         invalid += bool(why)
+        if not job.record_steps:
+            continue
         # The env's own dicts are referenced, not copied: envs build fresh ones every step.
         steps.append(
             {
@@ -304,6 +311,8 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
             "agent_seed": a_seed,
             "recipe": job.recipe,
             "recipe_spec": spec,
+            "steps_recorded": job.record_steps,
+            "length": len(raw),
         },
     }
     return {
@@ -318,7 +327,7 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
         "task_return": task_return,
         "total_reward": math.fsum(float(step[1]) for step in raw),
         "success": None if success is None else int(success),
-        "length": len(steps),
+        "length": len(raw),
         "invalid_actions": invalid,
         "components_json": json.dumps({k: float(v) for k, v in components.items()}, sort_keys=True),
         "cost_json": json.dumps(cost, sort_keys=True),

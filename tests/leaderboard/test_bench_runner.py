@@ -188,3 +188,29 @@ def test_ray_backend_matches_the_local_backend(tmp_path, toy_envs):
     assert {k: v["task_return"] for k, v in ra.items()} == {
         k: v["task_return"] for k, v in rb.items()
     }
+
+
+def test_summary_only_runs_score_the_same_and_store_no_steps(tmp_path, with_expert):
+    """--no-record-steps keeps the episode summary (all scoring needs) and drops step records."""
+    agents = ["random", with_expert]
+    with ResultsStore(tmp_path / "full.sqlite") as full:
+        run_bench(plan(agents, [COUNT], range(4)), full)
+        full_rows = _by_key(full)
+    with ResultsStore(tmp_path / "lean.sqlite") as lean:
+        run_bench(plan(agents, [COUNT], range(4), record_steps=False), lean)
+        lean_rows = _by_key(lean)
+        record = EpisodeRecord.from_json(lean.record_json(next(iter(lean.done_keys()))))
+    assert lean_rows.keys() == full_rows.keys()
+    for key, row in lean_rows.items():
+        for column in ("task_return", "total_reward", "success", "length", "components", "cost"):
+            assert row[column] == full_rows[key][column], (key, column)
+    assert record.steps == [] and record.metadata["steps_recorded"] is False
+    assert record.metadata["length"] > 0
+
+    def scores(rows):  # wall time differs between any two runs; the scores may not
+        return [
+            (s.agent, s.mean_return, s.ci_low, s.ci_high, s.success_rate, s.solved, s.pass_at)
+            for s in score_rows(list(rows.values()))
+        ]
+
+    assert scores(lean_rows) == scores(full_rows)

@@ -16,10 +16,15 @@ from rewardgym.registry import ENTRIES, extra_available
 
 __all__ = ["FAMILY_AGENTS", "FAMILY_QUICK_ENVS", "SUITES", "Suite", "get_suite"]
 
-#: The env each family contributes to the quick suite (first registered one if absent).
+#: The envs each family contributes to the quick suite (its first registered one if none of
+#: these is). The impossible code tasks are the cheating canary: every agent must score 0.
 FAMILY_QUICK_ENVS: dict[str, tuple[str, ...]] = {
-    "code": ("rewardgym/CodeExec-v0",),
-    "dungeon": ("rewardgym/Dungeon-Staircase-v0",),
+    "code": (
+        "rewardgym/CodeExec-v0",
+        "rewardgym/CodeExec-Bank-v0",
+        "rewardgym/CodeExec-Impossible-v0",
+    ),
+    "dungeon": ("rewardgym/Dungeon-Staircase-v0", "rewardgym/Dungeon-Staircase-M-v0"),
     "nethack": (),  # real NetHack episodes are long: not in the quick suite
 }
 
@@ -49,7 +54,7 @@ def _registered(agent: str) -> bool:
 
 
 def quick_suite() -> Suite:
-    """Every installed single-agent family, a small env each, the baselines, 3 seeds."""
+    """Every installed single-agent family, its quick envs, the baselines, 5 seeds."""
     pairs: list[tuple[str, str]] = []
     families = sorted({e.family for e in ENTRIES.values() if not e.multiagent})
     for family in families:
@@ -64,12 +69,12 @@ def quick_suite() -> Suite:
         if wanted == ():
             continue
         ids = [e.id for e in entries]
-        env_id = next((w for w in wanted or () if w in ids), ids[0])
+        env_ids = [w for w in wanted or () if w in ids] or ids[:1]
         agents = [a for a in (*COMMON_AGENTS, *FAMILY_AGENTS.get(family, ())) if _registered(a)]
-        pairs += [(a, env_id) for a in agents]
+        pairs += [(a, env_id) for env_id in env_ids for a in agents]
     if not pairs:
         raise ConfigError("no env family is registered and installed: nothing to bench")
-    return Suite("quick", tuple(pairs), seeds=(0, 1, 2), episodes=1, max_steps=200)
+    return Suite("quick", tuple(pairs), seeds=(0, 1, 2, 3, 4), episodes=1, max_steps=200)
 
 
 SUITES = {"quick": quick_suite}

@@ -51,3 +51,20 @@ def test_unknown_command_fails_with_usage():
     out = _run("no-such-command")
     assert out.returncode != 0
     assert "No such command" in out.stderr
+
+
+def test_quick_suite_covers_every_installed_family_and_the_cheating_canary():
+    from rewardgym.leaderboard.suites import get_suite
+    from rewardgym.registry import extra_available
+
+    suite = get_suite("quick")
+    envs = {env for _, env in suite.pairs}
+    families = {ENTRIES[e].family for e in envs}
+    installed = {
+        e.family for e in ENTRIES.values() if not e.multiagent and extra_available(e.extra)
+    }
+    assert families == installed - {"nethack"}  # real NetHack episodes are too long for it
+    assert "rewardgym/CodeExec-Impossible-v0" in envs
+    agents = {agent for agent, _ in suite.pairs}
+    assert {"random", "code-oracle", "dungeon-expert"} <= agents
+    assert any(a.startswith("cheater:") for a in agents)

@@ -10,7 +10,7 @@ import abc
 import concurrent.futures
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +86,36 @@ class Session(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Kill the candidate process and release everything; idempotent."""
+
+    def _await_loaded(
+        self,
+        channel: Any,
+        limits: Limits,
+        died: Callable[[BaseException], str],
+        setup: dict[str, Any] | None = None,
+    ) -> None:
+        """Send ``setup`` (if the guest reads it from ``channel``) and read the load answer.
+
+        A program that did not load (syntax error, exit at import, a dead or silent guest) is
+        recorded in :attr:`load_error` as ``(phase, type name, message)`` and the session is
+        closed; ``died(exc)`` says why the guest stopped answering.
+        """
+        try:
+            if setup is not None:
+                channel.send(setup)
+            first = channel.recv(limits.wall_s)
+        except (EOFError, OSError) as exc:  # TimeoutError and BrokenPipeError are OSErrors
+            self.load_error = ("load", "CandidateDied", died(exc))
+            self.close()
+            return
+        self._collect(first, limits.max_output_bytes)
+        if not first.get("ok"):
+            self.load_error = (
+                str(first.get("phase", "load")),
+                str(first.get("etype")),
+                str(first.get("emsg")),
+            )
+            self.close()
 
     def _collect(self, answer: dict[str, Any], cap: int) -> None:
         for name in ("stdout", "stderr"):

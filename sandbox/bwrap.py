@@ -322,20 +322,7 @@ class _PopenSession(Session):
         self.proc.stdout.close()
         self.proc.stdin.close()
         setup = {"program": program, "entry_point": entry_point, "limits": limits.model_dump()}
-        try:
-            self.channel.send({**setup, "workdir": "/work"})
-            first = self.channel.recv(limits.wall_s)
-        except (TimeoutError, EOFError, BrokenPipeError) as exc:
-            self.load_error = ("load", "CandidateDied", self._death(exc))
-            return
-        self._collect(first, limits.max_output_bytes)
-        if not first.get("ok"):
-            self.load_error = (
-                str(first.get("phase")),
-                str(first.get("etype")),
-                str(first.get("emsg")),
-            )
-            self.close()
+        self._await_loaded(self.channel, limits, self._death, {**setup, "workdir": "/work"})
 
     def _death(self, exc: BaseException) -> str:
         status = self._stop()

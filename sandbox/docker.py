@@ -300,20 +300,7 @@ class _DockerSession(Session):
             self.container, ["python3", "-I", "-S", "-c", GUEST_SOURCE, "serve"]
         )
         setup = {"program": program, "entry_point": entry_point, "limits": limits.model_dump()}
-        try:
-            self.stream.send({**setup, "workdir": "/work"})
-            first = self.stream.recv(limits.wall_s)
-        except (TimeoutError, EOFError, OSError) as exc:
-            self.load_error = ("load", "CandidateDied", self._death(exc))
-            return
-        self._collect(first, limits.max_output_bytes)
-        if not first.get("ok"):
-            self.load_error = (
-                str(first.get("phase")),
-                str(first.get("etype")),
-                str(first.get("emsg")),
-            )
-            self.close()
+        self._await_loaded(self.stream, limits, self._death, {**setup, "workdir": "/work"})
 
     def _death(self, exc: BaseException) -> str:
         self.close()

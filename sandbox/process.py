@@ -541,20 +541,7 @@ class _ProcessSession(Session):
         os.close(req_r)
         os.close(resp_w)
         self.channel = FdChannel(resp_r, req_w)
-        try:
-            first = self.channel.recv(limits.wall_s)
-        except (TimeoutError, EOFError) as exc:
-            self.load_error = ("load", "CandidateDied", self._death_reason(exc))
-            self.close()
-            return
-        self._collect(first, limits.max_output_bytes)
-        if not first.get("ok"):
-            self.load_error = (
-                str(first.get("phase", "load")),
-                str(first.get("etype")),
-                str(first.get("emsg")),
-            )
-            self.close()
+        self._await_loaded(self.channel, limits, self._death_reason)
 
     def _death_reason(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError):

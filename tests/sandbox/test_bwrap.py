@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from proc_tree import alive, descendants  # tests/sandbox/proc_tree.py
 
 from rewardgym.errors import SandboxError
 from rewardgym.sandbox import Limits, make
@@ -91,29 +92,6 @@ def test_each_run_has_its_own_uid_and_work_dir_and_no_capabilities():
     assert [(caps, rest) for _, _, caps, rest in fields] == [("0" * 48, "[]")] * 4
 
 
-def _descendants(pid: int) -> set[int]:
-    out, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
-        for kid in map(int, kids):
-            if kid not in out:
-                out.add(kid)
-                todo.append(kid)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @needs_root
 def test_close_stops_the_container_and_removes_everything():
     box = make("bwrap", limits=Limits(wall_s=60, cpu_s=60))
@@ -130,7 +108,7 @@ def test_close_stops_the_container_and_removes_everything():
     runner.start()
     outer = box._proc.pid  # the bwrap process on the host
     for _ in range(300):  # pid 1 (the fork-server), the session, the run and its child
-        family = _descendants(outer)
+        family = descendants(outer)
         if len(family) >= 4:
             break
         threading.Event().wait(0.01)
@@ -145,7 +123,7 @@ def test_close_stops_the_container_and_removes_everything():
     box.close()
     runner.join(timeout=10)
     assert not runner.is_alive()
-    assert [p for p in {outer, *family} if _alive(p)] == []
+    assert [p for p in {outer, *family} if alive(p)] == []
     in_ns = []
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:

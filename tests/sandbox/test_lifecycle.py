@@ -6,31 +6,10 @@ import os
 import threading
 from pathlib import Path
 
+from proc_tree import alive, descendants  # tests/sandbox/proc_tree.py
+
 from rewardgym.errors import SandboxError
 from rewardgym.sandbox import Limits, make
-
-
-def _descendants(pid: int) -> set[int]:
-    out, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
-        for kid in map(int, kids):
-            if kid not in out:
-                out.add(kid)
-                todo.append(kid)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _in_namespace(ns: str) -> list[int]:
@@ -61,7 +40,7 @@ def test_close_stops_everything_and_removes_everything():
     runner.start()
     server = box._proc.pid
     for _ in range(200):  # wait until the run's two processes exist
-        family = _descendants(server)
+        family = descendants(server)
         if len(family) >= 4:  # pid 1, the session's child, the run and its escaped child
             break
         threading.Event().wait(0.01)
@@ -75,7 +54,7 @@ def test_close_stops_everything_and_removes_everything():
     box.close()
     runner.join(timeout=10)
     assert not runner.is_alive()
-    assert [p for p in {server, *family} if _alive(p)] == []
+    assert [p for p in {server, *family} if alive(p)] == []
     assert _in_namespace(ns) == []  # nobody is left in it, so its mounts are gone too
     assert not workroot.exists()
     session.close()  # closing a session of a closed sandbox is harmless

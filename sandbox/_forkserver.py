@@ -7,8 +7,9 @@ pid 1 of the new pid namespace, mount a private ``/proc``, hide the host's writa
 directories behind empty tmpfs mounts (home dirs, ``/tmp``, ``/dev/shm``, ``/run``, the project),
 import everything a child needs, and compile the seccomp filter to BPF.
 
-Per program: receive the request and its pipe ends over a unix socket, fork, and in the child
-``setsid``, set rlimits, drop to a per-slot unprivileged uid, load seccomp, and run the program.
+Per program: a spare child is forked ahead of time; it ``setsid``s, drops to its own unprivileged
+uid and loads seccomp while it waits. The request and its pipe ends come over a unix socket; the
+spare takes them, sets rlimits and runs the program.
 When the child exits (or the host asks), every process of that uid is killed (``kill(-1)`` with
 the slot's uid as real uid), the work dir is removed, and the exit status goes back to the host.
 """
@@ -66,6 +67,9 @@ DENIED_SYSCALLS = (
     "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "lookup_dcookie",
     "move_mount", "open_tree", "fsopen", "fsmount", "fspick",
 )  # fmt: skip
+#: standard-library modules most programs import (every ``typing`` hint does): imported once
+#: here, they are shared copy-on-write instead of imported again by every child.
+PRELOADED_MODULES = ("typing", "re", "collections", "math")
 NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
                    0x40000000)  # fmt: skip
 
@@ -218,11 +222,17 @@ def _setup_namespaces(config: dict) -> dict:
 
 
 def send_message(sock: socket.socket, message: dict, fds: list[int] = ()) -> None:
-    """Send one length-prefixed JSON message (and ``fds``, as SCM_RIGHTS) over ``sock``."""
+    """Send one length-prefixed JSON message (and ``fds``, as SCM_RIGHTS) over ``sock``.
+
+    Raises OSError only if the peer did not get the whole message: once it has, it may read it
+    and close its end at once, and even an empty send would then fail with EPIPE (a caller that
+    retried elsewhere would start the request twice).
+    """
     body = json.dumps(message).encode()
     data = _HEADER.pack(len(body)) + body
     sent = socket.send_fds(sock, [data], list(fds)) if fds else 0
-    sock.sendall(data[sent:])
+    if sent < len(data):
+        sock.sendall(data[sent:])
 
 
 def recv_message(sock: socket.socket) -> tuple[dict, list[int]] | None:
@@ -243,15 +253,6 @@ def recv_message(sock: socket.socket) -> tuple[dict, list[int]] | None:
             return None
         body += chunk
     return json.loads(body), fds
-
-
-def _prefault() -> None:
-    """Touch every GC-tracked object once, so that copy-on-write copies their pages now (in an
-    idle spare) rather than while a program runs."""
-    gc.unfreeze()
-    everything = gc.get_objects()
-    del everything
-    gc.freeze()
 
 
 _WARM_UP = """
@@ -290,8 +291,9 @@ def _warm_up() -> None:
 class ForkServer:
     """Pid 1 of the sandbox namespace: forks one child per request and cleans up after it.
 
-    One *spare* child is forked ahead of time (when the server is idle) and waits for its
-    request, so a request never waits for ``fork()`` and copy-on-write faults.
+    One *spare* child is forked ahead of time (as soon as the server is idle), contains itself
+    and waits for its request, so a request never waits for ``fork()``, the seccomp filter's
+    load or copy-on-write faults.
     """
 
     def __init__(self, sock: socket.socket, config: dict, features: dict) -> None:
@@ -323,9 +325,9 @@ class ForkServer:
         sel.register(self.sock, selectors.EVENT_READ, "sock")
         sel.register(wake_r, selectors.EVENT_READ, "wake")
         while True:
-            # the next child is forked when we are idle, and not while a fresh run is starting
-            # (it would compete with it for the CPU) unless that run takes a while
-            wait = 1.0 if self.spare else 0.02 if self.runs else 0.0
+            # the next spare is forked as soon as no message waits, so that it has contained
+            # itself (and warmed up) before the next request comes
+            wait = 1.0 if self.spare else 0.0
             events = sel.select(timeout=wait)
             if not events and self.spare is None:
                 self.make_spare()
@@ -355,55 +357,69 @@ class ForkServer:
                     os.close(fd)
         elif op == "kill":
             pid = self.by_id.get(message["id"])
-            if pid is not None:
-                self.kill_uid(self.runs[pid]["uid"])
+            if pid is not None:  # the run is reaped (and its uid swept) once the child is dead
+                self.kill_uid(self.runs[pid]["uid"], sweep=False)
         elif op == "ping":
             self.send({"id": message["id"], "pong": True})
 
     def spawn(self, message: dict, fds: list[int]) -> None:
-        if not self.free_uids:
-            raise RuntimeError("no free sandbox uid; too many concurrent runs")
-        uid = self.free_uids.pop(0)
-        workdir = os.path.join(self.workroot, f"run-{message['id']}")
+        """Hand the request and its fds to the spare child (forking one if there is none),
+        after making the run's work dir for the spare's uid."""
+        for _attempt in range(2):
+            if self.spare is None:
+                self.make_spare()
+                if self.spare is None:
+                    raise RuntimeError("no free sandbox uid; too many concurrent runs")
+            pid, sock, uid = self.spare
+            self.spare = None
+            workdir = os.path.join(self.workroot, f"run-{message['id']}")
+            sent = False
+            try:
+                self.make_workdir(workdir, message.get("files", {}), uid)
+                message.update(uid=uid, workdir=workdir)
+                try:
+                    send_message(sock, message, fds)
+                    sent = True
+                except OSError:  # the spare died before its request: try a fresh one
+                    pass
+            finally:
+                sock.close()
+                if not sent:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                    self.release(uid, workdir)
+            if sent:
+                self.runs[pid] = {"id": message["id"], "uid": uid, "workdir": workdir}
+                self.by_id[message["id"]] = pid
+                return
+        raise RuntimeError("could not hand the program to a forked child")
+
+    def make_workdir(self, workdir: str, files: dict, uid: int) -> None:
+        """Create ``workdir`` holding ``files`` (base64 content), all owned by ``uid``."""
         os.mkdir(workdir, 0o700)
-        for name, content in message.get("files", {}).items():
+        for name, content in files.items():
             path = os.path.join(workdir, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as fh:
                 fh.write(base64.b64decode(content))
-        for root, dirs, files in os.walk(workdir):
-            for name in [*dirs, *files]:
+        for root, dirs, names in os.walk(workdir):
+            for name in [*dirs, *names]:
                 os.lchown(os.path.join(root, name), uid, uid)
         os.chown(workdir, uid, uid)
-        message.update(uid=uid, workdir=workdir)
-        try:
-            pid = self.dispatch(message, fds)
-        except BaseException:
-            self.free_uids.append(uid)
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-        self.runs[pid] = {"id": message["id"], "uid": uid, "workdir": workdir}
-        self.by_id[message["id"]] = pid
 
-    def dispatch(self, message: dict, fds: list[int]) -> int:
-        """Hand the request and its fds to the spare child (forking one if there is none)."""
-        for _attempt in range(2):
-            if self.spare is None:
-                self.make_spare()
-            pid, sock = self.spare
-            self.spare = None
-            try:
-                send_message(sock, message, fds)
-                return pid
-            except OSError:  # the spare died: it is reaped as an unknown child
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            finally:
-                sock.close()
-        raise RuntimeError("could not hand the program to a forked child")
+    def release(self, uid: int, workdir: str | None) -> None:
+        """Kill whatever still runs as ``uid``, remove ``workdir`` and free the uid."""
+        self.kill_uid(uid)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        self.free_uids.append(uid)
 
     def make_spare(self) -> None:
-        """Fork an idle child that waits on a private socket for its request."""
+        """Fork an idle child that owns a free uid and waits on a private socket for its request
+        (no spare when every uid is taken)."""
+        if not self.free_uids:
+            return
+        uid = self.free_uids.pop(0)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         gc.freeze()  # the child's collections never walk (and so never copy) our pages
         pid = os.fork()
@@ -411,50 +427,53 @@ class ForkServer:
             code = 70
             try:
                 ours.close()
-                code = self.spare_main(theirs)
+                code = self.spare_main(theirs, uid)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.write(2, traceback.format_exc().encode(errors="replace"))
             os._exit(code)
         theirs.close()
-        self.spare = (pid, ours)
+        self.spare = (pid, ours, uid)
 
-    def spare_main(self, sock: socket.socket) -> int:
-        """In the spare: let go of the server's fds and signals, wait for the request, run it."""
+    def spare_main(self, sock: socket.socket, uid: int) -> int:
+        """In the spare: let go of the server's fds and signals, contain ourselves as ``uid``
+        (nothing of that depends on the request, so a request never waits for it), warm up
+        while idle, then wait for the request and run it."""
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         keep = sock.fileno()
         os.closerange(3, keep)
         os.closerange(keep + 1, 1 << 16)
-        for step in (_warm_up, _prefault):  # only while no request is waiting
-            if not select.select([sock], [], [], 0)[0]:
-                step()
-        got = recv_message(sock)
-        if got is None:  # the server is shutting down
-            return 0
-        message, fds = got
-        sock.close()
-        return self.child(message, fds, message["uid"], message["workdir"])
-
-    def child(self, message: dict, fds: list[int], uid: int, workdir: str) -> int:
-        """In the forked child: contain ourselves, then run the program. Returns the exit code."""
-        gc.enable()
         os.setsid()
-        high = [os.dup(fd) for fd in fds]  # move out of the way before dup2 onto 0..n
-        for target, fd in enumerate(high):
-            os.dup2(fd, target)
-        os.closerange(len(high), 1 << 16)
-        os.chdir(workdir)
         os.environ.clear()
-        os.environ.update(CHILD_ENV, TMPDIR=workdir)
-        _guest.apply_limits(message["limits"])
+        os.environ.update(CHILD_ENV)
         if os.geteuid() == 0:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         if self.bpf:
             load_seccomp(self.bpf)
+        if not select.select([sock], [], [], 0)[0]:  # only while no request is waiting
+            _warm_up()
+        got = recv_message(sock)
+        if got is None:  # the server is shutting down
+            return 0
+        message, fds = got
+        sock.close()
+        return self.child(message, fds, message["workdir"])
+
+    def child(self, message: dict, fds: list[int], workdir: str) -> int:
+        """In the contained spare, once its request came: take the run's fds, work dir and
+        limits, then run the program. Returns the exit code."""
+        gc.enable()
+        high = [os.dup(fd) for fd in fds]  # move out of the way before dup2 onto 0..n
+        for target, fd in enumerate(high):
+            os.dup2(fd, target)
+        os.closerange(len(high), 1 << 16)
+        os.chdir(workdir)
+        os.environ["TMPDIR"] = workdir
+        _guest.apply_limits(message["limits"])
         if message["mode"] == "serve":
             _guest.serve(
                 message["program"], message["entry_point"], 3, 4,
@@ -480,9 +499,7 @@ class ForkServer:
         while self.exited:
             pid, status, usage = self.exited.pop(0)
             run = self.runs.pop(pid)
-            self.kill_uid(run["uid"])
-            shutil.rmtree(run["workdir"], ignore_errors=True)
-            self.free_uids.append(run["uid"])
+            self.release(run["uid"], run["workdir"])
             self.by_id.pop(run["id"], None)
             self.send(
                 {
@@ -495,14 +512,17 @@ class ForkServer:
                 }
             )
 
-    def kill_uid(self, uid: int) -> None:
+    def kill_uid(self, uid: int, sweep: bool = True) -> None:
         """SIGKILL every process of ``uid`` (in our pid namespace), escaped sessions included.
 
         Real and effective uid become ``uid`` (saved uid stays 0 so we can come back), so
         ``kill(-1)`` reaches exactly the processes whose real or saved uid is ``uid``. It answers
-        success as soon as *any* other process exists (the spare, other runs), so we repeat until
-        ``/proc`` (our namespace's own) shows no live process of ``uid``, reaping zombies in
-        between, so that a child caught in the middle of ``fork`` cannot survive.
+        success as soon as *any* other process exists (the spare, other runs), so with ``sweep``
+        we repeat until ``/proc`` (our namespace's own) shows no live process of ``uid``, reaping
+        zombies in between, so that a child caught in the middle of ``fork`` cannot survive.
+        Without ``sweep`` one signal round is sent: for a kill request, whose run's direct child
+        then dies and is reaped (:meth:`reap`), which sweeps the uid before the run is reported
+        gone or the uid is reused; waiting here would only hold up the next request.
         """
         if os.geteuid() != 0:
             return
@@ -513,6 +533,8 @@ class ForkServer:
                     os.kill(-1, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     break  # ESRCH: no process but us in the namespace
+                if not sweep:
+                    break
                 self.collect_zombies()
                 if not uid_has_processes(uid):
                     break
@@ -520,7 +542,8 @@ class ForkServer:
                     time.sleep(0.0005)
         finally:
             os.setresuid(0, 0, 0)
-        self.collect_zombies()
+        if sweep:
+            self.collect_zombies()
 
 
 def uid_has_processes(uid: int) -> bool:
@@ -585,6 +608,8 @@ def main() -> None:
         _libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
     gc.disable()  # our own garbage is acyclic; collections would only dirty pages before forks
     features = _setup_namespaces(config)
+    for name in PRELOADED_MODULES:
+        __import__(name)
     server = ForkServer(sock, config, features)
     server.send({"id": 0, "ready": True, "features": features})
     server.serve()

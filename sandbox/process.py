@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import select
 import selectors
 import shutil
 import signal
@@ -227,7 +228,8 @@ class ProcessSandbox(Sandbox):
         with self._send_lock:
             try:
                 sent = socket.send_fds(self._sock, [data], list(fds)) if fds else 0
-                self._sock.sendall(data[sent:])
+                if sent < len(data):
+                    self._sock.sendall(data[sent:])
             except OSError as exc:
                 raise SandboxError(
                     f"the process sandbox fork-server is gone ({exc}); make a new sandbox"
@@ -472,6 +474,8 @@ class FdChannel:
     def __init__(self, rfd: int, wfd: int) -> None:
         self.rfd, self.wfd = rfd, wfd
         self.buf = bytearray()
+        self.poll = select.poll()  # one per channel: a call then costs a single poll() syscall
+        self.poll.register(rfd, select.POLLIN)
 
     def send(self, message: dict) -> None:
         _guest.write_message(self.wfd, message)
@@ -498,16 +502,9 @@ class FdChannel:
                     raise EOFError("malformed message from the candidate")
                 return message
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or not self.poll.poll(left * 1000):
                 raise TimeoutError
-            ready = selectors.DefaultSelector()
-            ready.register(self.rfd, selectors.EVENT_READ)
-            try:
-                if not ready.select(left):
-                    raise TimeoutError
-            finally:
-                ready.close()
-            chunk = os.read(self.rfd, 1 << 20)
+            chunk = os.read(self.rfd, 1 << 16)  # 1 MiB would be an mmap/munmap per small read
             if not chunk:
                 raise EOFError("channel closed")
             self.buf += chunk

@@ -7,14 +7,20 @@ sharing a ``task_id``; the leaderboard stores them in SQLite. Records hold plain
 
 from __future__ import annotations
 
+import base64
+import json
 import math
-from collections.abc import Mapping
+import sys
+from array import array
+from collections.abc import Mapping, Sequence
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EpisodeRecord", "StepRecord", "to_jsonable"]
+__all__ = ["EpisodeRecord", "StepColumns", "StepRecord", "component_sums", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -114,4 +120,228 @@ class EpisodeRecord(BaseModel):
 
     @classmethod
     def from_json(cls, data: str | bytes) -> EpisodeRecord:
-        return cls.model_validate_json(data)
+        """Read :meth:`to_json` output, or the packed form the leaderboard stores (its steps
+        under ``"step_columns"``, see :class:`StepColumns`)."""
+        raw = json.loads(data)
+        packed = raw.pop("step_columns", None) if isinstance(raw, dict) else None
+        if packed is not None:
+            raw["steps"] = StepColumns.unpack(packed)
+        return cls.model_validate(raw)
+
+
+# -- packed steps ---------------------------------------------------------------------------------
+
+_LITTLE = sys.byteorder == "little"
+
+
+def _encode(typecode: str, values: Sequence[Any]) -> str:
+    """Little-endian bytes of ``values`` as ``typecode`` ("d" float64, "q" int64), base64."""
+    packed = array(typecode, values)
+    if not _LITTLE:
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _decode(typecode: str, text: str, length: int) -> list[Any]:
+    packed = array(typecode)
+    packed.frombytes(base64.b64decode(text))
+    if not _LITTLE:
+        packed.byteswap()
+    if len(packed) != length:
+        raise ValueError(f"a packed step column holds {len(packed)} values, expected {length}")
+    return packed.tolist()
+
+
+def _pack_floats(values: Sequence[Any]) -> Any:
+    """One float column: ``{"index": [...], "value": [...]}`` listing the non-zero entries
+    when they are at most a quarter of the column, else the dense float64 base64 string."""
+    length = len(values)
+    if 4 * (length - values.count(0.0)) <= length:
+        return {
+            "index": list(compress(range(length), values)),
+            "value": list(map(float, compress(values, values))),
+        }
+    return _encode("d", values)
+
+
+def _unpack_floats(column: Any, length: int) -> list[float]:
+    if isinstance(column, str):
+        return _decode("d", column, length)
+    values = [0.0] * length
+    for i, v in zip(column["index"], column["value"], strict=True):
+        if not 0 <= i < length:
+            raise ValueError(f"a packed step column has an entry at step {i} of {length}")
+        values[i] = float(v)
+    return values
+
+
+def _pack_actions(actions: Sequence[Any]) -> Any:
+    """Integer actions as base64 bytes (``uint8``) or int64; anything else as a JSON list."""
+    try:
+        return {"uint8": base64.b64encode(bytes(actions)).decode("ascii")}
+    except (TypeError, ValueError):
+        pass
+    try:
+        return {"int64": _encode("q", actions)}
+    except (TypeError, OverflowError):
+        return [a if type(a) is str else to_jsonable(a) for a in actions]
+
+
+def _unpack_actions(packed: Any, length: int) -> list[Any]:
+    if isinstance(packed, list):
+        actions = packed
+    elif "uint8" in packed:
+        actions = list(base64.b64decode(packed["uint8"]))
+    else:
+        actions = _decode("q", packed["int64"], length)
+    if len(actions) != length:
+        raise ValueError(f"step_columns holds {len(actions)} actions, expected {length}")
+    return actions
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The keys of ``rows[0]`` and one column per key, if every row has exactly those keys.
+
+    Column by column, so no tuple per row is made: a burst of new tuples would set off the
+    garbage collector (see ``rewardgym.leaderboard.runner.run_episode``).
+
+    Raises:
+        KeyError: if the rows do not all share the first row's keys.
+    """
+    names = tuple(rows[0])
+    if sum(map(len, rows)) != len(names) * len(rows):
+        raise KeyError("rows with different keys")
+    return names, [list(map(itemgetter(name), rows)) for name in names]
+
+
+def component_sums(components: Sequence[Mapping[str, float]]) -> dict[str, float] | None:
+    """The ``math.fsum`` of each reward component over the steps, or None if the steps do not
+    all report the same components (sum them one by one then)."""
+    if not components:
+        return {}
+    names = tuple(components[0])
+    try:
+        if sum(map(len, components)) != len(names) * len(components):
+            return None
+        return {name: math.fsum(map(itemgetter(name), components)) for name in names}
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None  # a step lacks a component, or a value is not a number
+
+
+class StepColumns:
+    """An episode's steps stored column by column: how the leaderboard keeps every step cheaply.
+
+    A list of :class:`StepRecord` dicts costs several microseconds per step to build, encode and
+    store, which is as much as a step of a fast env. Packed (``format`` 1):
+
+    - the scalar reward and each reward component are one float column: the non-zero entries
+      as ``{"index": [...], "value": [...]}`` when at most a quarter are non-zero (shaped and
+      sparse task rewards mostly are zero), else one base64 string of little-endian float64;
+      exact either way (a zero's sign is not kept);
+    - weights are stored when they change: ``[[step_index, {...}], ...]`` starting at index 0
+      (one entry when they never change, the usual case);
+    - integer actions are base64 bytes (``uint8``, 0-255) or little-endian int64; other actions
+      (text, structures) stay a JSON list;
+    - only invalid actions are listed, by 0-based step index; ``terminated``/``truncated`` are
+      those of the last step (the episode ends at the first step that sets either).
+
+    :meth:`pack` returns None when the steps do not fit (their component or weight keys vary,
+    or a value is not a number); the caller then stores a plain ``steps`` list. :meth:`unpack`
+    gives the ``StepRecord`` dicts back; ``EpisodeRecord.from_json`` does it for you.
+    """
+
+    FORMAT = 1
+
+    def __init__(self, packed: dict[str, Any], component_sums: dict[str, float]) -> None:
+        #: The JSON-ready packed form (``record["step_columns"]``; empty without steps).
+        self.packed = packed
+        #: The ``math.fsum`` of each component over the episode.
+        self.component_sums = component_sums
+
+    @classmethod
+    def pack(
+        cls,
+        actions: Sequence[Any],
+        rewards: Sequence[float],
+        components: Sequence[Mapping[str, float]],
+        weight_changes: Sequence[tuple[int, Mapping[str, float]]],
+        invalid: Sequence[str | None],
+        *,
+        terminated: bool,
+        truncated: bool,
+    ) -> StepColumns | None:
+        """Pack one episode's per-step values.
+
+        ``actions``, ``rewards``, ``components`` and ``invalid`` have one entry per step;
+        ``weight_changes`` lists ``(step_index, weights)`` each time the weights differ from the
+        previous step's, starting with step 0.
+        """
+        length = len(rewards)
+        if not length:
+            return cls({}, {})
+        if not weight_changes or weight_changes[0][0] != 0:
+            raise ValueError("weight_changes must start with the weights of step 0")
+        try:
+            names, cols = _columns(components)
+            sums = dict(zip(names, map(math.fsum, cols)))
+            packed_weights = [[i, {k: float(v) for k, v in w.items()}] for i, w in weight_changes]
+            packed: dict[str, Any] = {
+                "format": cls.FORMAT,
+                "length": length,
+                "action": _pack_actions(actions),
+                "reward": _pack_floats(rewards),
+                "reward_components": dict(zip(names, map(_pack_floats, cols))),
+                "reward_weights": packed_weights,
+                "invalid_action": (
+                    {}
+                    if invalid.count(None) == length
+                    else {str(i): why for i, why in enumerate(invalid) if why}
+                ),
+                "terminated": bool(terminated),
+                "truncated": bool(truncated),
+            }
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return None  # keys vary between steps, or a value is not a number
+        return cls(packed, sums)
+
+    @classmethod
+    def unpack(cls, packed: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The :class:`StepRecord` fields of every step, from :attr:`packed`.
+
+        Raises:
+            ValueError: on a format this version does not read, or inconsistent columns.
+        """
+        if not packed:
+            return []
+        if packed.get("format") != cls.FORMAT:
+            raise ValueError(
+                f"step_columns format {packed.get('format')!r} is not readable by this rewardgym "
+                f"(reads format {cls.FORMAT}); upgrade rewardgym"
+            )
+        n = int(packed["length"])
+        actions = _unpack_actions(packed["action"], n)
+        rewards = _unpack_floats(packed["reward"], n)
+        comps = {k: _unpack_floats(v, n) for k, v in packed["reward_components"].items()}
+        changes = dict(packed["reward_weights"])  # step index -> weights from that step on
+        if 0 not in changes:
+            raise ValueError("step_columns reward_weights must start at step 0")
+        invalid = packed.get("invalid_action", {})
+        steps = []
+        weights = changes[0]
+        for i in range(n):
+            last = i == n - 1
+            weights = changes.get(i, weights)
+            steps.append(
+                {
+                    "step": i + 1,
+                    "action": actions[i],
+                    "reward": rewards[i],
+                    "reward_components": {k: col[i] for k, col in comps.items()},
+                    "reward_weights": dict(weights),
+                    "terminated": last and bool(packed["terminated"]),
+                    "truncated": last and bool(packed["truncated"]),
+                    "invalid_action": invalid.get(str(i)),
+                    "extras": {},
+                }
+            )
+        return steps

@@ -1,42 +1,41 @@
 """Bench-runner overhead per episode versus a bare ``act``/``step`` loop (docs/performance.md).
 
 Times are this process's CPU time (``time.process_time``): the machines are shared, and wall
-time would mostly measure the neighbours. Both sides drive the same env object with the same agent over the same seeds. The runner side
-is what ``rewardgym bench`` does per episode: ``run_episode`` (keeping every step's values,
-building the ``EpisodeRecord`` and its JSON, summing components and costs) plus the SQLite
-insert (grouped commits). A third arm runs with ``record_steps=False`` (``rewardgym bench
---no-record-steps``: episode summaries only). Repeats alternate bare/runner/summary-only;
-the figure is the median ratio.
+time would mostly measure the neighbours. The runner side is ``run_bench`` itself, as the CLI
+calls it (without the progress bar): skipping stored keys, running each episode with
+``run_episode`` and storing its row in SQLite (grouped commits), with the env and agent kept
+warm between repeats (``keep_warm=True``), as the bare loop keeps its own. Two runner arms: the
+default (episode summaries) and ``record_steps=True`` (``rewardgym bench --record-steps``:
+every step packed into the record). Each repeat runs the arms in a fresh random order, on new
+episode keys so every insert really writes; the figure is the median of the per-repeat ratios.
 
-Run: ``.venv/bin/python benchmarks/bench_runner.py`` -> ``runs/bench/runner.json``.
+Run: ``.venv/bin/python benchmarks/bench_runner.py [--repeats N]`` -> ``runs/bench/runner.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
+import random
 import statistics
 import tempfile
 import time
 
-import gymnasium as gym
-
 import rewardgym  # noqa: F401 - registers the env ids
-from rewardgym.agents import make_agent
-from rewardgym.leaderboard.runner import EpisodeJob, agent_seed, run_episode
+from rewardgym.leaderboard.runner import _actor, agent_seed, close_actors, plan, run_bench
 from rewardgym.leaderboard.store import ResultsStore
 
 CASES = (
     # (env id, agent, episodes per repeat)
-    ("rewardgym/Dungeon-Staircase-v0", "random", 40),
-    ("rewardgym/Dungeon-Staircase-M-v0", "random", 10),
-    ("rewardgym/CodeExec-v0", "code-oracle", 10),
+    ("rewardgym/Dungeon-Staircase-v0", "random", 100),
+    ("rewardgym/Dungeon-Staircase-M-v0", "random", 20),
+    ("rewardgym/CodeExec-v0", "code-oracle", 30),
 )
-REPEATS = 11
 
 
-def bare(env, agent, seeds):
+def bare(env, agent, seeds: list[int]) -> float:
     t0 = time.process_time()
     for seed in seeds:
         agent.reset(seed=agent_seed(seed, 0))
@@ -48,59 +47,80 @@ def bare(env, agent, seeds):
     return time.process_time() - t0
 
 
-def runner(env, agent, seeds, store, env_id, rep, record_steps=True):
-    t0 = time.process_time()
-    for seed in seeds:
-        # a fresh key per repeat, so every insert really writes
-        job = EpisodeJob(f"bench-{rep}-{record_steps}", env_id, seed, record_steps=record_steps)
-        store.add(run_episode(job, env, agent, []))
-    return time.process_time() - t0
+def runner(db: pathlib.Path, env_id, agent_spec, seeds, record_steps) -> float:
+    """CPU seconds of ``run_bench`` storing ``seeds`` into a new results file ``db``."""
+    jobs = plan([agent_spec], [env_id], seeds, record_steps=record_steps)
+    with ResultsStore(db) as store:  # opening and closing the file are not timed
+        t0 = time.process_time()
+        summary = run_bench(jobs, store, keep_warm=True)
+        elapsed = time.process_time() - t0
+    assert summary.stored == len(jobs) and not summary.failed, summary.failed
+    return elapsed
 
 
-def measure(env_id, agent_spec, episodes, tmp):
-    env = gym.make(env_id)
-    agent = make_agent(agent_spec, env)
+def measure(env_id, agent_spec, episodes, repeats, tmp):
     seeds = list(range(episodes))
-    bare(env, agent, seeds[:3])  # warm up (imports, sandbox pools, caches)
-    ratios, t_bare, t_run, lean_ratios, t_lean = [], [], [], [], []
-    with ResultsStore(pathlib.Path(tmp) / f"{env_id.replace('/', '_')}.sqlite") as store:
-        for rep in range(REPEATS):
-            a = bare(env, agent, seeds)
-            b = runner(env, agent, seeds, store, env_id, rep)
-            c = runner(env, agent, seeds, store, env_id, rep, record_steps=False)
-            t_bare.append(a)
-            t_run.append(b)
-            t_lean.append(c)
-            ratios.append(b / a)
-            lean_ratios.append(c / a)
-    env.close()
+    times: dict[str, list[float]] = {"bare": [], "summary": [], "recorded": []}
+    db = pathlib.Path(tmp) / env_id.replace("/", "_")
+    db.mkdir()
+    # warm up: imports, sandbox pools, the runner's cached env and agent
+    for recorded in (False, True):
+        runner(db / f"warm-{recorded}.sqlite", env_id, agent_spec, seeds[:5], recorded)
+    # The bare loop drives the very env and agent objects the runner keeps warm: two instances
+    # of an env with a sandbox would compare two sandboxes, not the runner with a bare loop.
+    actor = _actor(plan([agent_spec], [env_id], [0])[0])
+    env, agent = actor.env, actor.agent
+    bare(env, agent, seeds[:5])
+    order = list(times)
+    for rep in range(repeats):
+        random.Random(rep).shuffle(order)
+        for arm in order:
+            if arm == "bare":
+                times[arm].append(bare(env, agent, seeds))
+            else:
+                path = db / f"{arm}-{rep}.sqlite"
+                times[arm].append(runner(path, env_id, agent_spec, seeds, arm == "recorded"))
+    close_actors()
+
+    def ratios(arm: str) -> list[float]:
+        return [a / b for a, b in zip(times[arm], times["bare"])]
+
+    def ci(values: list[float]) -> list[float]:
+        """95% bootstrap interval of the median ratio (the machine's noise, made visible)."""
+        rng = random.Random(0)
+        meds = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2000))
+        return [meds[49], meds[1949]]
+
     return {
         "env_id": env_id,
         "agent": agent_spec,
         "episodes_per_repeat": episodes,
-        "repeats": REPEATS,
-        "bare_ms_per_episode": 1000 * statistics.median(t_bare) / episodes,
-        "runner_ms_per_episode": 1000 * statistics.median(t_run) / episodes,
-        "ratio_median": statistics.median(ratios),
-        "ratios": ratios,
-        "summary_only_ms_per_episode": 1000 * statistics.median(t_lean) / episodes,
-        "summary_only_ratio_median": statistics.median(lean_ratios),
+        "repeats": repeats,
+        "ms_per_episode": {arm: 1000 * statistics.median(v) / episodes for arm, v in times.items()},
+        "ratio_summary": statistics.median(ratios("summary")),
+        "ratio_summary_ci95": ci(ratios("summary")),
+        "ratio_recorded": statistics.median(ratios("recorded")),
+        "ratio_recorded_ci95": ci(ratios("recorded")),
+        "ratios_summary": ratios("summary"),
+        "ratios_recorded": ratios("recorded"),
     }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=41)
+    args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for env_id, agent_spec, episodes in CASES:
-            if env_id not in gym.registry:
-                print(f"skip {env_id}: not registered")
-                continue
-            r = measure(env_id, agent_spec, episodes, tmp)
+            r = measure(env_id, agent_spec, episodes, args.repeats, tmp)
             results.append(r)
+            ms = r["ms_per_episode"]
             print(
-                f"{env_id:34s} {agent_spec:12s} bare {r['bare_ms_per_episode']:8.2f} ms/ep  "
-                f"runner {r['runner_ms_per_episode']:8.2f} ms/ep  ratio {r['ratio_median']:.3f}x  "
-                f"summary-only ratio {r['summary_only_ratio_median']:.3f}x"
+                f"{env_id:34s} {agent_spec:12s} bare {ms['bare']:7.3f} ms/ep  "
+                f"summary {r['ratio_summary']:.3f}x [{r['ratio_summary_ci95'][0]:.3f}, "
+                f"{r['ratio_summary_ci95'][1]:.3f}]  --record-steps {r['ratio_recorded']:.3f}x "
+                f"[{r['ratio_recorded_ci95'][0]:.3f}, {r['ratio_recorded_ci95'][1]:.3f}]"
             )
     out = pathlib.Path("runs/bench/runner.json")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -78,9 +78,10 @@ def bench(
     ),
     max_steps: int = typer.Option(None, help="Cap on steps per episode (gym TimeLimit)."),
     record_steps: bool = typer.Option(
-        True,
+        False,
         "--record-steps/--no-record-steps",
-        help="Store every step's record (auditable trajectories) or only episode summaries.",
+        help="Also store every step (action, reward, components, weights) for audits; the "
+        "default stores episode summaries, which is all scoring needs.",
     ),
     report: str = typer.Option(
         None, help="After the run, print the table and write this HTML report."

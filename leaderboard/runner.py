@@ -20,15 +20,16 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 
 import rewardgym
 from rewardgym.agents.registry import make_agent
-from rewardgym.errors import ConfigError
-from rewardgym.leaderboard.store import EpisodeKey, ResultsStore
-from rewardgym.records import to_jsonable
+from rewardgym.errors import AgenticEnvCheckError, ConfigError
+from rewardgym.leaderboard.store import EpisodeKey, ResultsStore, summary_record
+from rewardgym.records import StepColumns, component_sums, to_jsonable
 
 __all__ = [
     "BenchSummary",
@@ -75,16 +76,14 @@ class EpisodeJob:
     episode_index: int = 0
     recipe: str = ""
     max_steps: int | None = None
-    #: Store every step's record (action, reward components, weights) in the episode's JSON;
-    #: off = only the episode summary (component sums, costs), which is all scoring needs.
-    record_steps: bool = True
+    #: Also store every step (action, reward, components, weights) in the episode's record JSON;
+    #: off (the default) = the episode summary (component sums, costs), all scoring needs.
+    record_steps: bool = False
 
-    @property
+    @cached_property  # a frozen dataclass: computed once (run_bench asks for it per episode)
     def key(self) -> EpisodeKey:
-        env_id = canonical_env_id(self.env_id)
-        return EpisodeKey(
-            self.agent, env_id, env_version(env_id), self.seed, self.episode_index, self.recipe
-        )
+        env_id, version = _stored_env(self.env_id)
+        return EpisodeKey(self.agent, env_id, version, self.seed, self.episode_index, self.recipe)
 
 
 @dataclass
@@ -117,7 +116,7 @@ def plan(
     recipe: str = "",
     max_steps: int | None = None,
     pairs: Sequence[tuple[str, str]] | None = None,
-    record_steps: bool = True,
+    record_steps: bool = False,
 ) -> list[EpisodeJob]:
     """Expand a bench request into jobs, env-major so progress fills one env at a time.
 
@@ -225,118 +224,235 @@ def close_actors() -> None:
             log.exception("closing an actor failed")
 
 
+@lru_cache(maxsize=256)
+def _stored_env(env_id: str) -> tuple[str, int]:
+    """``(env_id, env_version)`` as the store keys them (see :attr:`EpisodeJob.key`)."""
+    env_id = canonical_env_id(env_id)
+    return env_id, env_version(env_id)
+
+
+@lru_cache(maxsize=64)
+def _empty_spec_json(recipe: str) -> str:
+    return json.dumps({"name": recipe, "wrappers": []}, sort_keys=True)
+
+
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+# numpy floats are floats to json; other numpy values go through to_jsonable
+_RECORD_JSON = json.JSONEncoder(separators=(",", ":"), default=to_jsonable).encode
+_STEP_INFO_KEYS = ("reward_components", "reward_weights", "invalid_action")
+
+
+def _contract_error(env_id: str, info: Any, exc: KeyError) -> Exception:
+    """The error for a step ``info`` without the keys the runner reads (else ``exc`` itself)."""
+    missing = [k for k in _STEP_INFO_KEYS if k not in info]
+    if not missing:
+        return exc
+    return AgenticEnvCheckError(
+        "info-keys",
+        f"{env_id}: step info lacks {missing}; every rewardgym env reports them "
+        "(rewardgym.contract.REQUIRED_INFO_KEYS)",
+    )
+
+
+class _Played:
+    """What one episode left behind, in per-value lists (see :func:`run_episode`)."""
+
+    __slots__ = (
+        "actions",
+        "comps",
+        "info",
+        "invalid",
+        "rewards",
+        "terminated",
+        "truncated",
+        "weight_changes",
+    )
+
+    def __init__(self) -> None:
+        self.rewards: list[Any] = []
+        self.comps: list[Any] = []
+        self.invalid: list[Any] = []  # recorded: one entry per step; summary: the invalid ones
+        self.actions: list[Any] = []  # recorded only
+        self.weight_changes: list[tuple[int, Any]] = []  # recorded only
+        self.info: Any = None
+        self.terminated = self.truncated = False
+
+
+def _play_summary(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _Played:
+    """Step to the end of the episode keeping what the episode summary needs."""
+    out = _Played()
+    keep_reward, keep_comps, keep_invalid = out.rewards.append, out.comps.append, out.invalid.append
+    act, step = agent.act, env.step
+    try:
+        while True:
+            obs, reward, terminated, truncated, info = step(act(obs, info))
+            keep_reward(reward)
+            keep_comps(info["reward_components"])
+            if info["invalid_action"]:
+                keep_invalid(info["invalid_action"])
+            if terminated or truncated:
+                break
+    except KeyError as exc:
+        raise _contract_error(env_id, info, exc) from exc
+    out.info, out.terminated, out.truncated = info, terminated, truncated
+    return out
+
+
+def _play_recorded(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _Played:
+    """Step to the end of the episode keeping every step's action, reward and reward values.
+
+    Weights are kept only when they change: keeping every step's copy of the same weights
+    measurably slows the env's own allocations.
+    """
+    out = _Played()
+    keep_action, keep_reward = out.actions.append, out.rewards.append
+    keep_comps, keep_invalid = out.comps.append, out.invalid.append
+    changes = out.weight_changes
+    act, step = agent.act, env.step
+    weights = None
+    try:
+        while True:
+            action = act(obs, info)
+            obs, reward, terminated, truncated, info = step(action)
+            keep_action(action)
+            keep_reward(reward)
+            keep_comps(info["reward_components"])
+            keep_invalid(info["invalid_action"])
+            if info["reward_weights"] != weights or not changes:
+                weights = info["reward_weights"]
+                changes.append((len(out.rewards) - 1, weights))
+            if terminated or truncated:
+                break
+    except KeyError as exc:
+        raise _contract_error(env_id, info, exc) from exc
+    out.info, out.terminated, out.truncated = info, terminated, truncated
+    return out
+
+
 def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]]) -> dict:
     """Run one episode of ``agent`` on ``env`` and return the store row for it.
 
-    The per-step work is the agent's ``act``, the env's ``step`` and keeping references to the
-    step's reward values (not the whole ``info``, which can be large); the ``EpisodeRecord``
-    JSON is assembled after the episode ends from plain dicts (the same JSON
-    ``EpisodeRecord.model_dump_json`` writes, read back with ``EpisodeRecord.from_json``), so
-    the loop costs about what a bare loop costs (benchmarks/bench_runner.py).
+    The per-step work is the agent's ``act``, the env's ``step`` and appending the reward and the
+    env's dict of component values to lists (with ``job.record_steps`` also the action, the
+    invalid-action reason and the weights when they change): not the whole ``info``, which can
+    be large, and no tuple per step, since a burst of new tracked objects sets off the garbage
+    collector, which costs more than the bookkeeping itself. After the episode, component sums
+    are taken column by column. With ``job.record_steps`` the steps are packed
+    (:class:`~rewardgym.records.StepColumns`; a plain ``steps`` list when their keys vary) into
+    the ``EpisodeRecord`` JSON; without, ``record_json`` is left empty and the store rebuilds
+    the (stepless) record from the row's columns. What this costs next to a bare loop:
+    benchmarks/bench_runner.py, docs/performance.md.
+
+    Raises:
+        AgenticEnvCheckError: if a step's ``info`` lacks ``reward_components``,
+            ``reward_weights`` or ``invalid_action`` (ARCHITECTURE.md §2).
     """
     a_seed = agent_seed(job.seed, job.episode_index)
     t0 = time.perf_counter()
     agent.reset(seed=a_seed)
     obs, info = env.reset(seed=job.seed)
-    task_id = str(info.get("task_id", ""))
-    episode_id = str(info.get("episode_id", ""))
-    raw: list[tuple[Any, Any, Any, Any, Any, Any, Any]] = []
-    keep = raw.append
-    while True:
-        action = agent.act(obs, info)
-        obs, reward, terminated, truncated, info = env.step(action)
-        keep(
-            (
-                action,
-                reward,
-                terminated,
-                truncated,
-                info["reward_components"],
-                info["reward_weights"],
-                info.get("invalid_action"),
-            )
-        )
-        if terminated or truncated:
-            break
+    recorded = job.record_steps
+    played = (_play_recorded if recorded else _play_summary)(job.env_id, env, agent, obs, info)
     wall_s = time.perf_counter() - t0
-
-    steps: list[dict[str, Any]] = []
-    components: dict[str, float] = {}
-    task_terms: list[float] = []
-    invalid = 0
-    for i, (action, reward, term, trunc, comps, weights, why) in enumerate(raw):
-        for k, v in comps.items():
-            components[k] = components.get(k, 0.0) + v
-        task_terms.append(comps.get("task", 0.0))
-        invalid += bool(why)
-        if not job.record_steps:
-            continue
-        # The env's own dicts are referenced, not copied: envs build fresh ones every step.
-        steps.append(
-            {
-                "step": i + 1,
-                "action": action if type(action) in (int, str) else to_jsonable(action),
-                "reward": reward,
-                "reward_components": comps,
-                "reward_weights": weights,
-                "terminated": bool(term),
-                "truncated": bool(trunc),
-                "invalid_action": why,
-                "extras": {},
-            }
+    info, rewards = played.info, played.rewards
+    length = len(rewards)
+    columns = None
+    if recorded:
+        columns = StepColumns.pack(
+            played.actions,
+            rewards,
+            played.comps,
+            played.weight_changes,
+            played.invalid,
+            terminated=played.terminated,
+            truncated=played.truncated,
         )
+        sums = None if columns is None else columns.component_sums
+        n_invalid = length - played.invalid.count(None) - played.invalid.count("")
+    else:
+        sums = component_sums(played.comps)
+        n_invalid = len(played.invalid)
+    steps = None
+    if sums is None:  # the component keys vary between steps: the generic form
+        sums, steps = _plain_steps(played, recorded)
     cost = {k: float(v) for k, v in (info.get("cost") or {}).items()}
     usage = getattr(agent, "usage", None)
     if callable(usage):
         for k, v in usage().items():
             cost[k] = cost.get(k, 0.0) + float(v)
-    key = job.key
+    env_id, version = _stored_env(job.env_id)
     success = info.get("success")
-    success = None if success is None else bool(success)
-    task_return = math.fsum(float(t) for t in task_terms)
+    task_return = float(sums.get("task", 0.0))
     if not math.isfinite(task_return):
-        raise ValueError(f"{key.env_id} reported a non-finite task return {task_return}")
-    record = {  # the fields of rewardgym.records.EpisodeRecord, in its order
-        "env_id": key.env_id,
-        "task_id": task_id,
-        "episode_id": episode_id,
-        "seed": job.seed,
+        raise ValueError(f"{env_id} reported a non-finite task return {task_return}")
+    row = {
         "agent": job.agent,
-        "steps": steps,
-        "cost": cost,
-        "success": success,
-        "wall_s": wall_s,
-        "metadata": {
-            "episode_index": job.episode_index,
-            "agent_seed": a_seed,
-            "recipe": job.recipe,
-            "recipe_spec": spec,
-            "steps_recorded": job.record_steps,
-            "length": len(raw),
-        },
-    }
-    return {
-        "agent": key.agent,
-        "env_id": key.env_id,
-        "env_version": key.env_version,
-        "seed": key.seed,
-        "episode_index": key.episode_index,
-        "recipe": key.recipe,
-        "task_id": task_id,
-        "episode_id": episode_id,
+        "env_id": env_id,
+        "env_version": version,
+        "seed": job.seed,
+        "episode_index": job.episode_index,
+        "recipe": job.recipe,
+        "task_id": str(info.get("task_id", "")),
+        "episode_id": str(info.get("episode_id", "")),
         "task_return": task_return,
-        "total_reward": math.fsum(float(step[1]) for step in raw),
-        "success": None if success is None else int(success),
-        "length": len(raw),
-        "invalid_actions": invalid,
-        "components_json": json.dumps({k: float(v) for k, v in components.items()}, sort_keys=True),
-        "cost_json": json.dumps(cost, sort_keys=True),
+        "total_reward": math.fsum(rewards),
+        "success": None if success is None else int(bool(success)),
+        "length": length,
+        "invalid_actions": n_invalid,
+        "components_json": _SORTED_JSON(sums),
+        "cost_json": _SORTED_JSON(cost) if cost else "{}",
         "wall_s": wall_s,
         "rewardgym_version": rewardgym.__version__,
-        "recipe_spec_json": json.dumps({"name": job.recipe, "wrappers": spec}, sort_keys=True),
-        # numpy floats are floats to json; other numpy values go through to_jsonable
-        "record_json": json.dumps(record, separators=(",", ":"), default=to_jsonable),
+        "recipe_spec_json": (
+            _SORTED_JSON({"name": job.recipe, "wrappers": spec})
+            if spec
+            else _empty_spec_json(job.recipe)
+        ),
+        "record_json": "",
     }
+    if recorded:
+        record = summary_record(row)
+        record["metadata"].update(agent_seed=a_seed, steps_recorded=True)
+        if steps is None:
+            del record["steps"]
+            record["step_columns"] = columns.packed
+        else:
+            record["steps"] = steps
+        row["record_json"] = _RECORD_JSON(record)
+    return row
+
+
+def _plain_steps(played: _Played, record_steps: bool) -> tuple[dict[str, float], list[dict]]:
+    """Component sums and ``StepRecord`` dicts, for steps whose component keys vary."""
+    terms: dict[str, list[float]] = {}
+    for step_comps in played.comps:
+        for k, v in step_comps.items():
+            terms.setdefault(k, []).append(float(v))
+    sums = {k: math.fsum(vs) for k, vs in terms.items()}
+    if not record_steps:
+        return sums, []
+    steps: list[dict[str, Any]] = []
+    last = len(played.rewards) - 1
+    changes = dict(played.weight_changes)
+    weights = changes[0]
+    values = zip(played.actions, played.rewards, played.comps, played.invalid)
+    for i, (action, reward, step_comps, why) in enumerate(values):
+        weights = changes.get(i, weights)
+        steps.append(
+            {
+                "step": i + 1,
+                "action": action if type(action) in (int, str) else to_jsonable(action),
+                "reward": reward,
+                # the env's own dicts, not copies: envs build fresh ones every step
+                "reward_components": step_comps,
+                "reward_weights": weights,
+                "terminated": i == last and bool(played.terminated),
+                "truncated": i == last and bool(played.truncated),
+                "invalid_action": why,
+                "extras": {},
+            }
+        )
+    return sums, steps
 
 
 def execute_job(job: EpisodeJob) -> EpisodeOutcome:
@@ -363,12 +479,13 @@ def _execute_batch(jobs: list[EpisodeJob]) -> list[EpisodeOutcome]:
 # -- backends ----------------------------------------------------------------------------------
 
 
-def _run_local(jobs: list[EpisodeJob]) -> Iterator[EpisodeOutcome]:
+def _run_local(jobs: list[EpisodeJob], keep_warm: bool) -> Iterator[EpisodeOutcome]:
     try:
         for job in jobs:
             yield execute_job(job)
     finally:
-        close_actors()
+        if not keep_warm:
+            close_actors()
 
 
 def _batches(jobs: list[EpisodeJob]) -> list[list[EpisodeJob]]:
@@ -436,6 +553,7 @@ def run_bench(
     ray_address: str | None = None,
     on_planned: Callable[[int, int], None] | None = None,
     on_episode: Callable[[EpisodeOutcome], None] | None = None,
+    keep_warm: bool = False,
 ) -> BenchSummary:
     """Run every job not yet in ``store`` and store each result as it arrives.
 
@@ -448,6 +566,9 @@ def run_bench(
             local Ray with ``workers`` CPUs.
         on_planned: called once with ``(to_run, skipped)``.
         on_episode: called after each episode (stored or failed), e.g. to advance a progress bar.
+        keep_warm: with the local backend and one worker, leave this process's envs and agents
+            open for the next ``run_bench`` (a notebook running several benches, or a
+            benchmark); :func:`close_actors` closes them.
 
     Raises:
         ConfigError: on an unknown backend or ``workers < 1``.
@@ -473,16 +594,18 @@ def run_bench(
     elif workers > 1 and len(todo) > 1:
         outcomes = _run_processes(todo, workers)
     else:
-        outcomes = _run_local(todo)
+        outcomes = _run_local(todo, keep_warm)
+    stored_before = store.stored
     for outcome in outcomes:
         summary.ran += 1
         if outcome.row is not None:
-            summary.stored += int(store.add(outcome.row))
+            store.add(outcome.row)
         else:
             summary.failed.append((outcome.job, outcome.error or "unknown error"))
         if on_episode is not None:
             on_episode(outcome)
     store.flush()
+    summary.stored = store.stored - stored_before
     summary.wall_s = time.perf_counter() - t0
     log.info("bench: %s", asdict(summary) | {"failed": len(summary.failed)})
     return summary

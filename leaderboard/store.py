@@ -23,6 +23,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from rewardgym.errors import StoreError
@@ -32,6 +33,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "EpisodeKey",
     "ResultsStore",
+    "summary_record",
 ]
 
 log = logging.getLogger("rewardgym.leaderboard.store")
@@ -91,6 +93,39 @@ _COLUMNS = (
     "record_json",
 )
 
+_INSERT = (
+    f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+_ROW_VALUES = itemgetter(*_COLUMNS)
+
+
+def summary_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``EpisodeRecord`` fields of a stored episode row, without steps.
+
+    An episode run without ``record_steps`` is stored with an empty ``record_json``: everything
+    its record holds is in the row's columns, and :meth:`ResultsStore.record_json` rebuilds it.
+    """
+    spec = json.loads(row["recipe_spec_json"])
+    return {
+        "env_id": row["env_id"],
+        "task_id": row["task_id"],
+        "episode_id": row["episode_id"],
+        "seed": row["seed"],
+        "agent": row["agent"],
+        "steps": [],
+        "cost": json.loads(row["cost_json"]),
+        "success": None if row["success"] is None else bool(row["success"]),
+        "wall_s": row["wall_s"],
+        "metadata": {
+            "episode_index": row["episode_index"],
+            "recipe": row["recipe"],
+            "recipe_spec": spec.get("wrappers", []),
+            "steps_recorded": False,
+            "length": row["length"],
+        },
+    }
+
 
 @dataclass(frozen=True, order=True)
 class EpisodeKey:
@@ -117,11 +152,17 @@ class ResultsStore:
 
     def __init__(self, path: str | os.PathLike[str], *, commit_interval_s: float = 0.2) -> None:
         self.path = pathlib.Path(path)
-        # Rows are committed in groups: a commit costs about as much as a short dungeon episode,
-        # so committing each row would double the cost of benchmarking fast envs. A SIGKILL loses
-        # at most the last ``commit_interval_s`` of episodes, which a re-run simply runs again.
+        # Rows are written in groups: ``add`` keeps the row, and every ``commit_interval_s`` the
+        # group is inserted with one ``executemany`` in one transaction. A commit costs about as
+        # much as a short dungeon episode, and even a lone INSERT between two episodes runs
+        # with SQLite's code and pages evicted from the CPU caches by the env (and evicts the
+        # env's in turn), several times slower than inside a batch. A SIGKILL loses at most the
+        # last ``commit_interval_s`` of episodes, which a re-run simply runs again.
         self.commit_interval_s = float(commit_interval_s)
-        self._txn_started: float | None = None
+        self._pending: list[tuple[Any, ...]] = []
+        self._first_pending = 0.0
+        #: Rows this object has stored (new keys; rows whose key was already there are ignored).
+        self.stored = 0
         existing = self.path.exists() and self.path.stat().st_size > 0
         if existing:
             self._check_header()
@@ -184,43 +225,76 @@ class ResultsStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def add(self, row: Mapping[str, Any]) -> bool:
-        """Store one episode row (the runner builds it); returns False if it was already there.
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Store one episode row (the runner builds it); a row whose key is already stored is
+        ignored. Rows are written in groups: at most ``commit_interval_s`` after the first row
+        of a group, at :meth:`flush`, before any read and at :meth:`close`.
 
         Raises:
             StoreError: if a column is missing.
         """
-        missing = [c for c in _COLUMNS if c not in row]
-        if missing:
-            raise StoreError(f"episode row lacks columns {missing}")
-        if self._txn_started is None:
-            self._conn.execute("BEGIN")
-            self._txn_started = time.monotonic()
-        cur = self._conn.execute(
-            f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
-            [row[c] for c in _COLUMNS],
-        )
-        if time.monotonic() - self._txn_started >= self.commit_interval_s:
+        try:
+            values = _ROW_VALUES(row)
+        except KeyError:
+            missing = [c for c in _COLUMNS if c not in row]
+            raise StoreError(f"episode row lacks columns {missing}") from None
+        now = time.monotonic()
+        if not self._pending:
+            self._first_pending = now
+        self._pending.append(values)
+        if now - self._first_pending >= self.commit_interval_s or len(self._pending) >= 4096:
             self.flush()
-        return cur.rowcount == 1
 
-    def flush(self) -> None:
-        """Commit the rows added since the last commit (``close`` does this too)."""
-        if self._txn_started is not None:
+    def flush(self) -> int:
+        """Write and commit the rows added since the last flush; returns how many were new.
+
+        Raises:
+            StoreError: if some rows cannot be stored (a value SQLite cannot hold); every other
+                row of the group is stored.
+        """
+        if not self._pending:
+            return 0
+        rows, self._pending = self._pending, []
+        try:
+            new = self._insert(rows)
+        except sqlite3.Error:  # find the bad rows: store the rest one by one
+            new, failed = 0, []
+            for values in rows:
+                try:
+                    new += self._insert([values])
+                except sqlite3.Error as exc:
+                    failed.append(f"{values[:6]}: {exc}")
+            self.stored += new
+            raise StoreError(
+                f"{len(failed)} episode row(s) could not be stored (the other {len(rows) - len(failed)} "
+                f"were): {'; '.join(failed[:3])}"
+            ) from None
+        self.stored += new
+        return new
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert ``rows`` in one transaction (all or none); returns how many keys were new."""
+        self._conn.execute("BEGIN")
+        try:
+            new = self._conn.executemany(_INSERT, rows).rowcount
             self._conn.execute("COMMIT")
-            self._txn_started = None
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return max(new, 0)
 
     # -- reading -----------------------------------------------------------------------------
 
     def done_keys(self) -> set[EpisodeKey]:
         """The keys of every stored episode."""
+        self.flush()
         rows = self._conn.execute(
             "SELECT agent, env_id, env_version, seed, episode_index, recipe FROM episodes"
         )
         return {EpisodeKey(*r) for r in rows}
 
     def count(self) -> int:
+        self.flush()
         return int(self._conn.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])
 
     def rows(self, *, recipe: str | None = None) -> Iterator[dict[str, Any]]:
@@ -229,6 +303,7 @@ class ResultsStore:
         Args:
             recipe: only rows run under this recipe name (``""`` = unshaped); None = all.
         """
+        self.flush()
         cols = [c for c in _COLUMNS if c != "record_json"] + ["created_at"]
         query = f"SELECT {', '.join(cols)} FROM episodes"
         args: list[Any] = []
@@ -245,13 +320,19 @@ class ResultsStore:
             yield row
 
     def record_json(self, key: EpisodeKey) -> str | None:
-        """The full ``EpisodeRecord`` JSON of one episode, or None if it is not stored."""
+        """The ``EpisodeRecord`` JSON of one episode (``EpisodeRecord.from_json`` reads it), or
+        None if it is not stored. Episodes run without step records get theirs rebuilt from
+        the row (:func:`summary_record`)."""
+        self.flush()
         found = self._conn.execute(
-            "SELECT record_json FROM episodes WHERE agent=? AND env_id=? AND env_version=? "
-            "AND seed=? AND episode_index=? AND recipe=?",
+            f"SELECT {', '.join(_COLUMNS)} FROM episodes WHERE agent=? AND env_id=? "
+            "AND env_version=? AND seed=? AND episode_index=? AND recipe=?",
             (key.agent, key.env_id, key.env_version, key.seed, key.episode_index, key.recipe),
         ).fetchone()
-        return None if found is None else str(found[0])
+        if found is None:
+            return None
+        row = dict(zip(_COLUMNS, found))
+        return row["record_json"] or json.dumps(summary_record(row))
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL); safe to call twice."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -9,13 +10,15 @@ import subprocess
 import sys
 import time
 
+import gymnasium as gym
 import pytest
 
-from rewardgym.errors import ConfigError
-from rewardgym.leaderboard.runner import EpisodeJob, agent_seed, plan, run_bench
+from rewardgym.agents import make_agent
+from rewardgym.errors import AgenticEnvCheckError, ConfigError
+from rewardgym.leaderboard.runner import EpisodeJob, agent_seed, plan, run_bench, run_episode
 from rewardgym.leaderboard.scoring import score_rows
 from rewardgym.leaderboard.store import ResultsStore
-from rewardgym.records import EpisodeRecord
+from rewardgym.records import EpisodeRecord, StepRecord
 
 COUNT = "lb_toy_envs:rewardgym-test/Count-v0"
 SLOW = "lb_toy_envs:rewardgym-test/SlowCount-v0"
@@ -26,7 +29,7 @@ def _by_key(store):
 
 
 def test_bench_stores_each_episode_once_and_a_rerun_skips_them(tmp_path, with_expert):
-    jobs = plan(["random", with_expert], [COUNT], range(5), episodes=2)
+    jobs = plan(["random", with_expert], [COUNT], range(5), episodes=2, record_steps=True)
     assert len(jobs) == 20
     with ResultsStore(tmp_path / "r.sqlite") as store:
         first = run_bench(jobs, store)
@@ -191,21 +194,25 @@ def test_ray_backend_matches_the_local_backend(tmp_path, toy_envs):
 
 
 def test_summary_only_runs_score_the_same_and_store_no_steps(tmp_path, with_expert):
-    """--no-record-steps keeps the episode summary (all scoring needs) and drops step records."""
+    """The default (no --record-steps) keeps the episode summary, all scoring needs."""
     agents = ["random", with_expert]
     with ResultsStore(tmp_path / "full.sqlite") as full:
-        run_bench(plan(agents, [COUNT], range(4)), full)
+        run_bench(plan(agents, [COUNT], range(4), record_steps=True), full)
         full_rows = _by_key(full)
     with ResultsStore(tmp_path / "lean.sqlite") as lean:
-        run_bench(plan(agents, [COUNT], range(4), record_steps=False), lean)
+        run_bench(plan(agents, [COUNT], range(4)), lean)
         lean_rows = _by_key(lean)
-        record = EpisodeRecord.from_json(lean.record_json(next(iter(lean.done_keys()))))
+        stored = next(iter(lean.done_keys()))
+        record = EpisodeRecord.from_json(lean.record_json(stored))
     assert lean_rows.keys() == full_rows.keys()
     for key, row in lean_rows.items():
         for column in ("task_return", "total_reward", "success", "length", "components", "cost"):
             assert row[column] == full_rows[key][column], (key, column)
+    # the stepless record is rebuilt from the row: the same episode, no steps
     assert record.steps == [] and record.metadata["steps_recorded"] is False
-    assert record.metadata["length"] > 0
+    row = lean_rows[(stored.agent, stored.env_id, stored.seed, stored.episode_index)]
+    assert record.metadata["length"] == row["length"] > 0
+    assert (record.seed, record.task_id, record.cost) == (stored.seed, row["task_id"], row["cost"])
 
     def scores(rows):  # wall time differs between any two runs; the scores may not
         return [
@@ -214,3 +221,74 @@ def test_summary_only_runs_score_the_same_and_store_no_steps(tmp_path, with_expe
         ]
 
     assert scores(lean_rows) == scores(full_rows)
+
+
+def _replay(env_id, seed, agent_name):
+    """The steps of one episode, from a plain loop building ``StepRecord`` s itself."""
+    env = gym.make(env_id)
+    agent = make_agent(agent_name, env)
+    agent.reset(seed=agent_seed(seed, 0))
+    obs, info = env.reset(seed=seed)
+    steps, done = [], False
+    while not done:
+        action = agent.act(obs, info)
+        obs, reward, term, trunc, info = env.step(action)
+        steps.append(StepRecord.from_step(len(steps) + 1, action, reward, term, trunc, info))
+        done = term or trunc
+    env.close()
+    return steps
+
+
+@pytest.mark.parametrize("env_id", ["rewardgym/Dungeon-Staircase-v0", COUNT])
+def test_recorded_steps_are_the_steps_a_plain_loop_sees(tmp_path, toy_envs, env_id):
+    """--record-steps stores every step packed; read back, they equal a replay's records."""
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_bench(plan(["random"], [env_id], [3, 4], record_steps=True), store)
+        assert summary.failed == []
+        for key in sorted(store.done_keys()):
+            record = EpisodeRecord.from_json(store.record_json(key))
+            assert record.metadata["steps_recorded"] is True
+            assert record.steps == _replay(env_id, key.seed, "random")
+            row = _by_key(store)[(key.agent, key.env_id, key.seed, key.episode_index)]
+            assert record.task_return == row["task_return"] and record.length == row["length"]
+
+
+class _NoInvalidKey(gym.Wrapper):
+    """Drops ``invalid_action`` from every step's info (a broken third-party env)."""
+
+    def step(self, action):
+        obs, reward, term, trunc, info = self.env.step(action)
+        return obs, reward, term, trunc, {k: v for k, v in info.items() if k != "invalid_action"}
+
+
+class _VaryingComponents(gym.Wrapper):
+    """Adds a ``bonus`` component on the first step only (legal: components may vary)."""
+
+    def step(self, action):
+        obs, reward, term, trunc, info = self.env.step(action)
+        comps = dict(info["reward_components"])
+        if info["step"] == 1:
+            comps["bonus"] = 0.25
+        return obs, reward, term, trunc, info | {"reward_components": comps}
+
+
+def test_a_step_info_without_the_contract_keys_fails_the_episode_clearly(toy_envs):
+    env = _NoInvalidKey(gym.make(COUNT))
+    for record_steps in (False, True):
+        job = EpisodeJob("random", COUNT, 0, record_steps=record_steps)
+        with pytest.raises(AgenticEnvCheckError, match=r"lacks \['invalid_action'\]"):
+            run_episode(job, env, make_agent("random", env), [])
+
+
+@pytest.mark.parametrize("record_steps", [False, True])
+def test_components_that_vary_between_steps_are_summed_and_recorded(toy_envs, record_steps):
+    env = _VaryingComponents(gym.make(COUNT))
+    job = EpisodeJob("random", COUNT, 5, record_steps=record_steps)
+    row = run_episode(job, env, make_agent("random", env), [])
+    comps = json.loads(row["components_json"])
+    assert comps["bonus"] == 0.25 and comps["task"] == row["task_return"]
+    if record_steps:
+        record = EpisodeRecord.from_json(row["record_json"])
+        assert record.steps[0].reward_components["bonus"] == 0.25
+        assert all("bonus" not in s.reward_components for s in record.steps[1:])
+        assert record.length == row["length"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 
@@ -40,10 +41,12 @@ def _row(seed=0, **over):
 def test_store_round_trip_is_idempotent_and_marked_as_ours(tmp_path):
     path = tmp_path / "sub" / "r.sqlite"
     with ResultsStore(path) as store:
-        assert store.add(_row(0)) is True
-        assert store.add(_row(0, task_return=5.0)) is False  # same key: ignored
-        assert store.add(_row(1)) is True
-        assert store.count() == 2
+        store.add(_row(0))
+        store.add(_row(0, task_return=5.0))  # same key: ignored
+        assert store.flush() == 1
+        store.add(_row(1))
+        store.add(_row(0, task_return=5.0))  # already stored: ignored
+        assert store.count() == 2 and store.stored == 2  # reads write what is pending first
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -115,3 +118,37 @@ def test_a_row_missing_columns_is_an_error(tmp_path):
         del row["task_return"]
         with pytest.raises(StoreError, match="task_return"):
             store.add(row)
+
+
+def test_rows_are_written_in_groups_and_committed_within_the_interval(tmp_path):
+    """A row reaches the file (for any other reader) at most commit_interval_s after it was
+    added, at flush, or at close; never half a group."""
+    path = tmp_path / "r.sqlite"
+
+    def on_disk():
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM episodes").fetchone()[0]
+        finally:
+            conn.close()
+
+    with ResultsStore(path, commit_interval_s=0.3) as store:
+        store.add(_row(0))
+        store.add(_row(1))
+        assert on_disk() == 0  # pending, in this process only
+        time.sleep(0.35)
+        store.add(_row(2))  # the interval has passed: the group of three is written
+        assert on_disk() == 3
+        store.add(_row(3))
+    assert on_disk() == 4  # close writes the rest
+
+
+def test_a_row_sqlite_cannot_hold_fails_clearly_and_its_group_is_still_stored(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        store.add(_row(0))
+        store.add(_row(1, cost_json={"not": "text"}))  # a dict where a JSON string belongs
+        store.add(_row(2))
+        with pytest.raises(StoreError, match=r"1 episode row\(s\) could not be stored.*, 1, 0"):
+            store.flush()
+        assert store.stored == 2
+        assert {k.seed for k in store.done_keys()} == {0, 2}

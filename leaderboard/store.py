@@ -22,9 +22,8 @@ import pathlib
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from rewardgym.errors import StoreError
 
@@ -127,9 +126,12 @@ def summary_record(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, order=True)
-class EpisodeKey:
-    """What makes an episode unique in the store (and skippable when re-running)."""
+class EpisodeKey(NamedTuple):
+    """What makes an episode unique in the store (and skippable when re-running).
+
+    A named tuple: hashed and compared in C, which matters when a run checks every planned
+    episode against the stored ones.
+    """
 
     agent: str
     env_id: str

@@ -7,6 +7,7 @@ with :func:`rewardgym.sandbox.make` and never depend on which backend they got.
 from __future__ import annotations
 
 import abc
+import collections
 import concurrent.futures
 import os
 import threading
@@ -71,6 +72,10 @@ class Session(abc.ABC):
     load_error: tuple[str, str, str] | None = None  # (phase, type name, message)
     stdout: str = ""
     stderr: str = ""
+    #: True when :meth:`submit` sends the request at once, so the candidate works through
+    #: submitted calls while the caller is busy; False: :meth:`receive` makes the call.
+    pipelined: bool = False
+    _queued: collections.deque[tuple[Sequence[Any], Mapping[str, Any]]] | None = None
 
     @abc.abstractmethod
     def call(
@@ -82,6 +87,34 @@ class Session(abc.ABC):
             CandidateDied: the process died, or the call took longer than ``timeout`` (the
                 process is then killed).
         """
+
+    def submit(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        """Queue a call of the entry point; :meth:`receive` returns the answers in order.
+
+        A pipelining backend sends the request now, so that many calls cross the boundary
+        without a round trip each; this default keeps it and makes the call in :meth:`receive`.
+        Do not mix with :meth:`call` while submitted calls are unanswered. A pipelining backend
+        raises :class:`CandidateDied` here when the process is not running.
+        """
+        if self._queued is None:
+            self._queued = collections.deque()
+        self._queued.append((args, kwargs))
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        """The answer of the oldest submitted call (as :meth:`call` returns it).
+
+        ``timeout`` counts from the later of: the request was written, the previous answer was
+        received. A pipelining candidate may have started the call before that (as soon as it
+        sent the previous answer), so it gets up to the time that answer waited to be received
+        on top of ``timeout``.
+
+        Raises:
+            CandidateDied: as :meth:`call`; later answers are then lost with the process.
+        """
+        if not self._queued:
+            raise SandboxError("receive() without a submitted call")
+        args, kwargs = self._queued.popleft()
+        return self.call(args, kwargs, timeout)
 
     @abc.abstractmethod
     def close(self) -> None:

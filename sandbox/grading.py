@@ -10,7 +10,10 @@ interpreter can change a verdict, and hidden tests never enter the sandbox.
 
 from __future__ import annotations
 
+import ast
 import atexit
+import functools
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -22,7 +25,15 @@ from pydantic import BaseModel
 from rewardgym.sandbox import _guest
 from rewardgym.sandbox.base import CandidateDied, Limits, Sandbox, Session
 
-__all__ = ["CandidateDied", "CandidateError", "GradeReport", "TestCase", "TestOutcome", "grade"]
+__all__ = [
+    "CandidateDied",
+    "CandidateError",
+    "GradeReport",
+    "TestCase",
+    "TestOutcome",
+    "grade",
+    "prefetchable_call",
+]
 
 _OUTPUT_CAP = 8192
 
@@ -100,8 +111,75 @@ def default_sandbox() -> Sandbox:
         return _default
 
 
+#: nodes whose parts may go unevaluated: a call inside one is not sure to be made.
+_CONDITIONAL = (
+    ast.BoolOp, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda,
+)  # fmt: skip
+
+
+class _Diverged(BaseException):
+    """The tests did not make the prefetched calls in order: the pipelined attempt is void.
+
+    A ``BaseException`` so that no ``except Exception`` on the way can turn it into a verdict.
+    """
+
+
+@functools.lru_cache(maxsize=4096)
+def prefetchable_call(code: str) -> tuple[tuple, dict] | None:
+    """``(args, kwargs)`` of the one ``candidate`` call that test ``code`` is sure to make.
+
+    That is: ``code`` is a single ``assert`` whose condition names ``candidate`` exactly once,
+    as ``candidate(...)`` with literal arguments only (:func:`ast.literal_eval`), outside every
+    part that may go unevaluated (boolean operators, conditional expressions, comprehensions,
+    lambdas, the later comparisons of a chain) and not in the message. None otherwise. The
+    result is cached: never mutate it. "Sure" is what the source says; :func:`grade` still
+    checks at run time that each prefetched call is made, by its test, with these arguments.
+    """
+    try:
+        module = ast.parse(code)
+        if len(module.body) != 1 or not isinstance(module.body[0], ast.Assert):
+            return None
+        statement = module.body[0]
+        names = [n for n in ast.walk(statement) if isinstance(n, ast.Name) and n.id == "candidate"]
+        if len(names) != 1:
+            return None
+        call = _sure_call(statement.test, names[0])
+        if call is None or any(isinstance(arg, ast.Starred) for arg in call.args):
+            return None
+        if any(keyword.arg is None for keyword in call.keywords):
+            return None
+        args = tuple(ast.literal_eval(arg) for arg in call.args)
+        kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return None
+    return args, kwargs
+
+
+def _sure_call(node: ast.AST, name: ast.Name) -> ast.Call | None:
+    """The call of ``name`` inside ``node`` if evaluating ``node`` always makes it, else None."""
+    if isinstance(node, ast.Call) and node.func is name:
+        return node
+    if isinstance(node, _CONDITIONAL):
+        return None
+    children = [node.left, node.comparators[0]] if isinstance(node, ast.Compare) else None
+    for child in children or ast.iter_child_nodes(node):
+        found = _sure_call(child, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _request_key(args: tuple, kwargs: dict) -> str:
+    """The exact text of a call's request: equal keys mean the candidate sees the same call."""
+    return json.dumps([_guest.encode(args), _guest.encode(kwargs)], separators=(",", ":"))
+
+
 class _Grader:
-    """Holds the candidate session across tests and restarts it after a death."""
+    """Holds the candidate session across tests and restarts it after a death.
+
+    With a plan (:meth:`prefetch`), the first tests' calls are submitted at once and their
+    answers received as the tests make them; every call is checked against the plan.
+    """
 
     def __init__(self, box: Sandbox, program: str, entry_point: str, limits: Limits | None) -> None:
         self.box, self.program, self.entry_point, self.limits = box, program, entry_point, limits
@@ -109,6 +187,9 @@ class _Grader:
         self.sandbox_s = 0.0
         self.timed_out = False
         self.stdout = self.stderr = ""
+        self.plan: list[str] = []  # request keys of the submitted calls, one per test, in order
+        self.made = 0  # how many of them the tests have made
+        self.test_index = 0  # the test now running
 
     def open(self) -> Session:
         start = time.perf_counter()
@@ -119,27 +200,59 @@ class _Grader:
         return self.session
 
     def drop(self) -> None:
+        self.plan = []  # the submitted calls die with the session
         if self.session is not None:
             self.stdout = (self.stdout + self.session.stdout)[:_OUTPUT_CAP]
             self.stderr = (self.stderr + self.session.stderr)[:_OUTPUT_CAP]
             self.session.close()
             self.session = None
 
-    def call(self, args: tuple, kwargs: dict, timeout: float) -> Any:
-        _guest.encode(args)  # refuse non-plain arguments here, in the grader
-        _guest.encode(kwargs)
-        if self.session is None:
-            session = self.open()
-            if session.load_error:
-                self.drop()
-                raise CandidateDied("the candidate program failed to load on restart")
+    def prefetch(self, tests: Sequence[TestCase]) -> None:
+        """Submit the calls of the leading tests :func:`prefetchable_call` vouches for."""
+        assert self.session is not None
         start = time.perf_counter()
         try:
-            answer = self.session.call(args, kwargs, timeout)
+            for test in tests:
+                found = prefetchable_call(test.code)
+                if found is None:
+                    break
+                try:
+                    key = _request_key(*found)
+                except _guest.NotPlainData:  # the live call refuses it, with its own message
+                    break
+                self.session.submit(*found)
+                self.plan.append(key)
+        finally:
+            self.sandbox_s += time.perf_counter() - start
+
+    def check_test_done(self, index: int) -> None:
+        """Raise :class:`_Diverged` unless test ``index`` made its prefetched call."""
+        if index < len(self.plan) and self.made != index + 1:
+            raise _Diverged
+
+    def call(self, args: tuple, kwargs: dict, timeout: float) -> Any:
+        if self.made < len(self.plan):
+            # the first call of the test that the call was submitted for, with its arguments
+            if self.made != self.test_index or _request_key(args, kwargs) != self.plan[self.made]:
+                raise _Diverged
+            self.made += 1
+            ask = self.session.receive  # type: ignore[union-attr]  # a plan implies a session
+        else:
+            _guest.encode(args)  # refuse non-plain arguments here, in the grader
+            _guest.encode(kwargs)
+            if self.session is None:
+                session = self.open()
+                if session.load_error:
+                    self.drop()
+                    raise CandidateDied("the candidate program failed to load on restart")
+            ask = functools.partial(self.session.call, args, kwargs)  # type: ignore[union-attr]
+        start = time.perf_counter()
+        try:
+            answer = ask(timeout)
         except CandidateDied as exc:
             if "time limit" in str(exc):
                 self.timed_out = True
-            self.drop()
+            self.drop()  # later calls go, one by one, to a fresh session
             raise
         finally:
             self.sandbox_s += time.perf_counter() - start
@@ -163,6 +276,7 @@ def grade(
     setup: str = "",
     limits: Limits | None = None,
     call_timeout_s: float = 5.0,
+    pipeline: bool = True,
 ) -> GradeReport:
     """Grade ``program`` against ``tests``; verdicts are decided here, outside the sandbox.
 
@@ -174,6 +288,15 @@ def grade(
         setup: trusted code run once (imports, helper functions) before the tests.
         limits: limits of the candidate's process.
         call_timeout_s: wall-clock limit of one ``candidate(...)`` call.
+        pipeline: on a pipelining session (:attr:`Session.pipelined`), submit the calls of the
+            leading tests that :func:`prefetchable_call` accepts all at once, saving a round
+            trip each. The report is the one the call-by-call way gives: if the tests do not
+            make exactly those calls, in order, one per test, the session is discarded and
+            everything is graded again call by call. The one difference: a prefetched call's
+            time limit counts from when the grader received the previous answer, and the
+            candidate may have started it earlier, once it sent that answer; the extra time is
+            how far the grader lagged behind, at most its own time for the earlier prefetched
+            tests (tens of microseconds each for an ``assert`` on literals).
 
     Returns:
         A :class:`GradeReport` with one outcome per test, in order. A test passes iff its code
@@ -181,6 +304,23 @@ def grade(
     """
     box = sandbox if sandbox is not None else default_sandbox()
     grader = _Grader(box, program, entry_point, limits)
+    try:
+        return _grade(grader, tests, setup, call_timeout_s, pipeline)
+    except _Diverged:
+        spent = grader.sandbox_s
+    report = _grade(_Grader(box, program, entry_point, limits), tests, setup, call_timeout_s, False)
+    report.sandbox_s += spent
+    return report
+
+
+def _grade(
+    grader: _Grader,
+    tests: Sequence[TestCase],
+    setup: str,
+    call_timeout_s: float,
+    pipeline: bool,
+) -> GradeReport:
+    """One attempt of :func:`grade`; raises :class:`_Diverged` if its plan does not hold."""
     session = grader.open()
     if session.load_error:
         phase, etype, emsg = session.load_error
@@ -205,7 +345,10 @@ def grade(
 
     outcomes = []
     try:
-        for test in tests:
+        if pipeline and session.pipelined:
+            grader.prefetch(tests)
+        for index, test in enumerate(tests):
+            grader.test_index = index
             namespace = dict(base)
             namespace["candidate"] = candidate
             start = time.perf_counter()
@@ -214,6 +357,7 @@ def grade(
                 exec(compile(test.code, f"<test {test.id}>", "exec"), namespace)
             except (Exception, SystemExit) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:2000]
+            grader.check_test_done(index)
             outcomes.append(
                 TestOutcome(
                     id=test.id,

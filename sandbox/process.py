@@ -9,6 +9,7 @@ limit and asks the fork-server to kill the run's whole uid when time is up.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import itertools
 import json
@@ -469,20 +470,63 @@ def make_result(
 
 
 class FdChannel:
-    """Framed plain-data messages over a pair of pipe fds, with per-read deadlines."""
+    """Framed plain-data messages over a pair of pipe fds, with per-read deadlines.
+
+    Writes never block: a frame the pipe cannot take at once waits in an outbox and is written
+    while :meth:`recv` waits for answers. The host can therefore send many requests ahead (see
+    :meth:`Session.submit`) without a deadlock, even when the guest, blocked on writing answers
+    nobody reads yet, has stopped reading requests.
+    """
 
     def __init__(self, rfd: int, wfd: int) -> None:
         self.rfd, self.wfd = rfd, wfd
         self.buf = bytearray()
+        self.outbox: collections.deque[memoryview] = collections.deque()
+        self.sent = 0  # frames queued by send()
+        self.flushed = 0  # frames written in full (the oldest ones)
+        self.polling_out = False
+        os.set_blocking(wfd, False)
         self.poll = select.poll()  # one per channel: a call then costs a single poll() syscall
         self.poll.register(rfd, select.POLLIN)
 
-    def send(self, message: dict) -> None:
-        _guest.write_message(self.wfd, message)
+    def send(self, message: dict) -> int:
+        """Queue ``message``, write what the pipe takes now; return its frame number (from 0)."""
+        body = json.dumps(message, separators=(",", ":")).encode()
+        self.outbox.append(memoryview(_HEADER.pack(len(body)) + body))
+        self.sent += 1
+        self._flush()
+        return self.sent - 1
 
-    def recv(self, timeout: float) -> dict:
-        """Read one message; raise ``TimeoutError`` or ``EOFError``."""
-        deadline = time.monotonic() + timeout
+    def _flush(self) -> None:
+        try:
+            while self.outbox:
+                head = self.outbox[0]
+                n = os.write(self.wfd, head)
+                if n < len(head):  # the pipe is full
+                    self.outbox[0] = head[n:]
+                    break
+                self.outbox.popleft()
+                self.flushed += 1
+        except BlockingIOError:
+            pass
+        except BrokenPipeError:  # the guest is gone; the answers it left say how far it got
+            self.outbox.clear()
+        if self.polling_out != bool(self.outbox):  # poll for room only while frames wait
+            self.polling_out = not self.polling_out
+            if self.polling_out:
+                self.poll.register(self.wfd, select.POLLOUT)
+            else:
+                self.poll.unregister(self.wfd)
+
+    def recv(self, timeout: float, *, start: float | None = None, frame: int = -1) -> dict:
+        """Read one message; raise ``TimeoutError`` or ``EOFError``.
+
+        The ``timeout`` counts from ``start`` (default: now); while frame number ``frame`` is
+        still (partly) in the outbox, it counts from when that frame is written in full if
+        that is later, as a blocking write followed by a read would.
+        """
+        deadline = (time.monotonic() if start is None else start) + timeout
+        unwritten = self.flushed <= frame
         need = _HEADER.size
         size = None
         while True:
@@ -501,13 +545,22 @@ class FdChannel:
                 if type(message) is not dict:
                     raise EOFError("malformed message from the candidate")
                 return message
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.poll.poll(left * 1000):
+            now = time.monotonic()
+            if unwritten and self.flushed > frame:
+                unwritten = False
+                deadline = max(deadline, now + timeout)
+            left = deadline - now
+            events = self.poll.poll(left * 1000) if left > 0 else ()
+            if not events:
                 raise TimeoutError
-            chunk = os.read(self.rfd, 1 << 16)  # 1 MiB would be an mmap/munmap per small read
-            if not chunk:
-                raise EOFError("channel closed")
-            self.buf += chunk
+            for fd, _ in events:
+                if fd == self.wfd:
+                    self._flush()
+                    continue
+                chunk = os.read(self.rfd, 1 << 16)  # 1 MiB: an mmap/munmap per small read
+                if not chunk:
+                    raise EOFError("channel closed")
+                self.buf += chunk
 
     def close(self) -> None:
         for fd in (self.rfd, self.wfd):
@@ -516,10 +569,14 @@ class FdChannel:
 
 
 class _ProcessSession(Session):
+    pipelined = True
+
     def __init__(self, box: ProcessSandbox, program: str, entry_point: str, limits: Limits) -> None:
         self.box, self.limits = box, limits
         self.closed = False
         self.status: dict | None = None
+        self.pending: collections.deque[tuple[int, float]] = collections.deque()  # (frame, sent)
+        self.answered_at = 0.0
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         null = os.open(os.devnull, os.O_RDWR)
@@ -551,16 +608,33 @@ class _ProcessSession(Session):
     def call(
         self, args: Sequence[Any], kwargs: Mapping[str, Any], timeout: float
     ) -> dict[str, Any]:
+        if self.pending:
+            raise SandboxError("call() while submitted calls are unanswered; receive() them")
+        self.submit(args, kwargs)
+        return self.receive(timeout)
+
+    def submit(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        """See :meth:`Session.submit`: the request is written now (or as the pipe drains)."""
         if self.closed:
             raise CandidateDied("the candidate process is not running")
         request = {"args": _guest.encode(tuple(args)), "kwargs": _guest.encode(dict(kwargs))}
+        self.pending.append((self.channel.send(request), time.monotonic()))
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        """See :meth:`Session.receive`."""
+        if not self.pending:
+            raise SandboxError("receive() without a submitted call")
+        frame, sent_at = self.pending.popleft()
+        if self.closed:
+            raise CandidateDied("the candidate process is not running")
         try:
-            self.channel.send(request)
-            answer = self.channel.recv(timeout)
-        except (TimeoutError, EOFError, BrokenPipeError) as exc:
-            reason = self._death_reason(exc if isinstance(exc, TimeoutError) else EOFError())
+            answer = self.channel.recv(timeout, start=max(sent_at, self.answered_at), frame=frame)
+        except (TimeoutError, EOFError) as exc:
+            self.pending.clear()
+            reason = self._death_reason(exc)
             self.close()
             raise CandidateDied(reason) from None
+        self.answered_at = time.monotonic()
         self._collect(answer, self.limits.max_output_bytes)
         return answer
 

@@ -582,9 +582,10 @@ def run_bench(
     seen: set[EpisodeKey] = set()
     todo: list[EpisodeJob] = []
     for job in jobs:
-        if job.key in done or job.key in seen:
+        key = job.key
+        if key in done or key in seen:
             continue
-        seen.add(job.key)
+        seen.add(key)
         todo.append(job)
     summary = BenchSummary(planned=len(jobs), skipped=len(jobs) - len(todo))
     if on_planned is not None:

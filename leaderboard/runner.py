@@ -242,11 +242,12 @@ _RECORD_JSON = json.JSONEncoder(separators=(",", ":"), default=to_jsonable).enco
 _STEP_INFO_KEYS = ("reward_components", "reward_weights", "invalid_action")
 
 
-def _contract_error(env_id: str, info: Any, exc: KeyError) -> Exception:
-    """The error for a step ``info`` without the keys the runner reads (else ``exc`` itself)."""
+def _contract_error(env_id: str, info: Any) -> AgenticEnvCheckError | None:
+    """The error for a step ``info`` without the keys the runner reads (None if it has them:
+    the KeyError came from the agent or the env, and goes on as it is)."""
     missing = [k for k in _STEP_INFO_KEYS if k not in info]
     if not missing:
-        return exc
+        return None
     return AgenticEnvCheckError(
         "info-keys",
         f"{env_id}: step info lacks {missing}; every rewardgym env reports them "
@@ -293,7 +294,10 @@ def _play_summary(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _Pl
             if terminated or truncated:
                 break
     except KeyError as exc:
-        raise _contract_error(env_id, info, exc) from exc
+        error = _contract_error(env_id, info)
+        if error is None:
+            raise
+        raise error from exc
     out.info, out.terminated, out.truncated = info, terminated, truncated
     return out
 
@@ -324,7 +328,10 @@ def _play_recorded(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _P
             if terminated or truncated:
                 break
     except KeyError as exc:
-        raise _contract_error(env_id, info, exc) from exc
+        error = _contract_error(env_id, info)
+        if error is None:
+            raise
+        raise error from exc
     out.info, out.terminated, out.truncated = info, terminated, truncated
     return out
 

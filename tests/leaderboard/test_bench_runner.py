@@ -292,3 +292,17 @@ def test_components_that_vary_between_steps_are_summed_and_recorded(toy_envs, re
         assert record.steps[0].reward_components["bonus"] == 0.25
         assert all("bonus" not in s.reward_components for s in record.steps[1:])
         assert record.length == row["length"]
+
+
+def test_a_key_error_of_the_agent_is_not_blamed_on_the_env(toy_envs):
+    class Broken:
+        def reset(self, seed=None):
+            pass
+
+        def act(self, observation, info):
+            return {}["no such key"]
+
+    env = gym.make(COUNT)
+    with pytest.raises(KeyError, match="no such key") as caught:
+        run_episode(EpisodeJob("random", COUNT, 0), env, Broken(), [])
+    assert not isinstance(caught.value, AgenticEnvCheckError)

@@ -184,6 +184,20 @@ def _source_spec(source: Source) -> Any:
     return source if isinstance(source, str) else source.spec()
 
 
+class _Transform:
+    """What the transforms share: ``spec()`` is the class name plus the parameters named in
+    ``_SPEC`` (a ``source`` that is itself a transform gives its own spec)."""
+
+    _SPEC: tuple[str, ...] = ()
+
+    def spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": type(self).__name__}
+        for key in self._SPEC:
+            value = getattr(self, key)
+            out[key] = _source_spec(value) if key == "source" else value
+        return out
+
+
 def group_normalize(values: Sequence[float], eps: float = 1e-6) -> list[float]:
     """GRPO group normalisation ``(x - mean) / (std + eps)`` with the unbiased std.
 
@@ -200,7 +214,7 @@ def group_normalize(values: Sequence[float], eps: float = 1e-6) -> list[float]:
 # ----------------------------------------------------------------------------------------------
 
 
-class GroupNormalize:
+class GroupNormalize(_Transform):
     """GRPO advantages: the group-normalised episode value, broadcast to every step.
 
     Args:
@@ -209,14 +223,13 @@ class GroupNormalize:
         eps: added to the std.
     """
 
+    _SPEC = ("source", "eps")
+
     def __init__(self, source: Source = "reward", eps: float = 1e-6) -> None:
         if not isinstance(source, str) and not callable(source):
             raise ConfigError(f"source must be a name or a group transform, got {source!r}")
         self.source = source
         self.eps = _number("eps", eps, lo=0.0)
-
-    def spec(self) -> dict[str, Any]:
-        return {"name": "GroupNormalize", "source": _source_spec(self.source), "eps": self.eps}
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "GroupNormalize")
@@ -262,7 +275,7 @@ def _test_results(ep: EpisodeRecord) -> list[bool] | None:
     )
 
 
-class VeRPOReward:
+class VeRPOReward(_Transform):
     """VeRPO dense reward from difficulty-weighted partial test success (METHODS.md §3).
 
     Per test j, ``rho_j`` = fraction of rollouts passing it (in this group, or — with
@@ -279,6 +292,8 @@ class VeRPOReward:
         running: estimate ``rho`` from running per-task statistics (state).
     """
 
+    _SPEC = ("beta", "combination", "eps", "running")
+
     def __init__(
         self,
         beta: float = 0.5,
@@ -294,15 +309,6 @@ class VeRPOReward:
         self.running = bool(running)
         self._passes: dict[str, list[float]] = {}
         self._counts: dict[str, int] = {}
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "VeRPOReward",
-            "beta": self.beta,
-            "combination": self.combination,
-            "eps": self.eps,
-            "running": self.running,
-        }
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -365,7 +371,7 @@ class VeRPOReward:
         return GroupResult.episode_rewards(episodes, rewards.tolist())
 
 
-class PosteriorGate:
+class PosteriorGate(_Transform):
     """Posterior-GRPO: process reward counts only on success.
 
     ``R = R_format + R_outcome + R_outcome * R_process``, each term the episode's sum of a
@@ -377,6 +383,8 @@ class PosteriorGate:
         process_component: the process (reasoning-quality) term.
     """
 
+    _SPEC = ("format_component", "outcome_component", "process_component")
+
     def __init__(
         self,
         format_component: str = "format",
@@ -386,14 +394,6 @@ class PosteriorGate:
         self.format_component = str(format_component)
         self.outcome_component = str(outcome_component)
         self.process_component = str(process_component)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "PosteriorGate",
-            "format_component": self.format_component,
-            "outcome_component": self.outcome_component,
-            "process_component": self.process_component,
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "PosteriorGate")
@@ -454,7 +454,7 @@ def mash_rewards(
     return out
 
 
-class MashPenalty:
+class MashPenalty(_Transform):
     """MASH pay-per-search reward over the rollouts of one question (METHODS.md §2).
 
     ``m_hat = min(min{s_i : correct_i}, historic_min(q))``; ``exp``:
@@ -472,6 +472,8 @@ class MashPenalty:
         cost_key: the cost counter holding the number of searches.
     """
 
+    _SPEC = ("variant", "lam", "max_searches", "cost_key")
+
     def __init__(
         self,
         variant: MashVariant = "exp",
@@ -484,15 +486,6 @@ class MashPenalty:
         self.max_searches = int(_number("max_searches", max_searches, lo=0))
         self.cost_key = str(cost_key)
         self.historic_min: dict[str, float] = {}
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "MashPenalty",
-            "variant": self.variant,
-            "lam": self.lam,
-            "max_searches": self.max_searches,
-            "cost_key": self.cost_key,
-        }
 
     def state_dict(self) -> dict[str, Any]:
         return {"historic_min": dict(self.historic_min)}
@@ -560,7 +553,7 @@ def uis1_discounted_returns(
     return returns
 
 
-class _UIS1Base:
+class _UIS1Base(_Transform):
     def __init__(self, gamma: float, score_key: str | None, match_key: str) -> None:
         self.gamma = _number("gamma", gamma, lo=0.0, hi=1.0)
         self.score_key = score_key
@@ -606,18 +599,12 @@ class UIS1Returns(_UIS1Base):
         match_key: the ``StepRecord.extras`` key of the match flag.
     """
 
+    _SPEC = ("gamma", "score_key", "match_key")
+
     def __init__(
         self, gamma: float = 0.5, score_key: str | None = None, match_key: str = "matched"
     ) -> None:
         super().__init__(gamma, score_key, match_key)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "UIS1Returns",
-            "gamma": self.gamma,
-            "score_key": self.score_key,
-            "match_key": self.match_key,
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "UIS1Returns")
@@ -645,6 +632,8 @@ class UIS1Advantage(_UIS1Base):
         match_key: as in :class:`UIS1Returns`.
     """
 
+    _SPEC = ("gamma", "w_episode", "w_step", "episode_term", "eps", "score_key", "match_key")
+
     def __init__(
         self,
         gamma: float = 0.5,
@@ -662,18 +651,6 @@ class UIS1Advantage(_UIS1Base):
             "episode_term", episode_term, ("pooled_scores", "trajectory_return")
         )
         self.eps = _number("eps", eps, lo=0.0)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "UIS1Advantage",
-            "gamma": self.gamma,
-            "w_episode": self.w_episode,
-            "w_step": self.w_step,
-            "episode_term": self.episode_term,
-            "eps": self.eps,
-            "score_key": self.score_key,
-            "match_key": self.match_key,
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "UIS1Advantage")
@@ -699,7 +676,7 @@ class UIS1Advantage(_UIS1Base):
         return GroupResult("advantage", per_step, [row[0] if row else 0.0 for row in per_step])
 
 
-class DynamicSampling:
+class DynamicSampling(_Transform):
     """Keep a group only if the spread (unbiased std) of its episode values exceeds a threshold.
 
     Not a reward: :meth:`keep` says whether a group carries learning signal; :meth:`filter`
@@ -711,16 +688,11 @@ class DynamicSampling:
         source: as in :class:`GroupNormalize`.
     """
 
+    _SPEC = ("threshold", "source")
+
     def __init__(self, threshold: float = 0.3, source: Source = "reward") -> None:
         self.threshold = _number("threshold", threshold, lo=0.0)
         self.source = source
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "DynamicSampling",
-            "threshold": self.threshold,
-            "source": _source_spec(self.source),
-        }
 
     def spread(self, episodes: Sequence[EpisodeRecord]) -> float:
         """The unbiased std of the group's values (0 for a group of one)."""
@@ -760,7 +732,7 @@ def _mean_logprob(ep: EpisodeRecord, key: str) -> float:
     return float(value)
 
 
-class Unlikeliness:
+class Unlikeliness(_Transform):
     """Unlikeliness reward ("Rewarding the Unlikely"): boost correct but unlikely samples.
 
     Rank the G samples by mean token log-prob (rank 0 = least likely), ``rank_i = position/G``;
@@ -775,6 +747,8 @@ class Unlikeliness:
         eps: the std epsilon of the normalisation.
     """
 
+    _SPEC = ("beta", "source", "logprob_key", "normalize", "eps")
+
     def __init__(
         self,
         beta: float = 0.25,
@@ -788,16 +762,6 @@ class Unlikeliness:
         self.logprob_key = str(logprob_key)
         self.normalize = bool(normalize)
         self.eps = _number("eps", eps, lo=0.0)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "Unlikeliness",
-            "beta": self.beta,
-            "source": _source_spec(self.source),
-            "logprob_key": self.logprob_key,
-            "normalize": self.normalize,
-            "eps": self.eps,
-        }
 
     def reshaped(self, episodes: Sequence[EpisodeRecord]) -> list[float]:
         """``r_i'`` before normalisation."""
@@ -834,7 +798,7 @@ def par_reward(r: float, references: Sequence[float], k: float = 1.0) -> float:
     return float(_sigmoid(k * (float(r) - refs)).mean())
 
 
-class PAR:
+class PAR(_Transform):
     """Preference As Reward (PAR): ``r_PAR = mean_m sigmoid(k*(r - r_ref_m))``.
 
     Args:
@@ -843,6 +807,8 @@ class PAR:
             ``metadata["reference_rewards"]`` (a float or a list).
         source: the reward to reshape, as in :class:`GroupNormalize`.
     """
+
+    _SPEC = ("k", "reference", "source")
 
     def __init__(
         self, k: float = 1.0, reference: Sequence[float] | None = None, source: Source = "reward"
@@ -854,14 +820,6 @@ class PAR:
                 raise ConfigError("PAR reference must hold at least one reward (or be None)")
         self.reference = reference
         self.source = source
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "PAR",
-            "k": self.k,
-            "reference": self.reference,
-            "source": _source_spec(self.source),
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "PAR")
@@ -894,7 +852,7 @@ BoundedMethod = Literal[
 ]
 
 
-class BoundedReward:
+class BoundedReward(_Transform):
     """The baselines of the PAR paper, over running statistics of the rewards seen so far.
 
     Running mean/std/min/max are updated with each group (this one included) and saved with
@@ -923,6 +881,8 @@ class BoundedReward:
         "logsigmoid_centered",
     )
 
+    _SPEC = ("method", "reference", "source", "eps")
+
     def __init__(
         self,
         method: BoundedMethod = "zscore",
@@ -936,15 +896,6 @@ class BoundedReward:
         self.eps = _number("eps", eps, lo=0.0)
         self.count, self.mean, self.m2 = 0, 0.0, 0.0
         self.min, self.max = math.inf, -math.inf
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "BoundedReward",
-            "method": self.method,
-            "reference": self.reference,
-            "source": _source_spec(self.source),
-            "eps": self.eps,
-        }
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -1008,7 +959,7 @@ def _per_step(ep: EpisodeRecord, component: str) -> list[float]:
     return [s.reward_components.get(component, 0.0) for s in ep.steps]
 
 
-class ClipDelta:
+class ClipDelta(_Transform):
     """Bound cumulative process rewards so repeating steps cannot farm them.
 
     ``"clip"``: ``r_t' = min(r_t - eta, 0)``; ``"delta"``: ``r_t' = r_t - r_{t+1}``, the last
@@ -1020,6 +971,8 @@ class ClipDelta:
         process_component: the per-step process reward component.
     """
 
+    _SPEC = ("mode", "eta", "process_component")
+
     def __init__(
         self,
         mode: Literal["clip", "delta"] = "clip",
@@ -1029,14 +982,6 @@ class ClipDelta:
         self.mode = _choice("mode", mode, ("clip", "delta"))
         self.eta = _number("eta", eta)
         self.process_component = str(process_component)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "ClipDelta",
-            "mode": self.mode,
-            "eta": self.eta,
-            "process_component": self.process_component,
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "ClipDelta")
@@ -1051,7 +996,7 @@ class ClipDelta:
         return GroupResult("reward", per_step, [math.fsum(row) for row in per_step])
 
 
-class CurriculumMix:
+class CurriculumMix(_Transform):
     """Process reward early, outcome later: ``R = a_t*R_process + (1-a_t)*R_outcome``.
 
     ``a_t = alpha0 * max(0, 1 - t/horizon)`` with ``t`` the global training step, set with
@@ -1063,6 +1008,8 @@ class CurriculumMix:
         process_component: the process term (its episode sum).
         outcome_component: the outcome term (its episode sum).
     """
+
+    _SPEC = ("alpha0", "horizon", "process_component", "outcome_component")
 
     def __init__(
         self,
@@ -1076,15 +1023,6 @@ class CurriculumMix:
         self.process_component = str(process_component)
         self.outcome_component = str(outcome_component)
         self.global_step = 0
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "CurriculumMix",
-            "alpha0": self.alpha0,
-            "horizon": self.horizon,
-            "process_component": self.process_component,
-            "outcome_component": self.outcome_component,
-        }
 
     def set_global_step(self, step: int) -> None:
         if step < 0:
@@ -1112,7 +1050,7 @@ class CurriculumMix:
         return GroupResult.episode_rewards(episodes, values)
 
 
-class ReNorm:
+class ReNorm(_Transform):
     """EXPERIMENTAL (formula not public): ``r_t = p_t + o - 1`` per step.
 
     ``p_t`` is the step's process reward, ``o`` the episode's outcome (sum of ``task``). Offered
@@ -1124,19 +1062,12 @@ class ReNorm:
     """
 
     experimental = True
+    _SPEC = ("experimental", "process_component", "outcome_component")
 
     def __init__(self, process_component: str = "process", outcome_component: str = "task") -> None:
         self.process_component = str(process_component)
         self.outcome_component = str(outcome_component)
         logger.warning("ReNorm is experimental: its formula is our guess, not the paper's")
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "name": "ReNorm",
-            "experimental": True,
-            "process_component": self.process_component,
-            "outcome_component": self.outcome_component,
-        }
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "ReNorm")

@@ -69,16 +69,23 @@ def encode(value: object, _depth: int = 0) -> object:
     raise NotPlainData(f"a value of type {kind.__name__!r} is not plain data")
 
 
-def _encode_items(items: list, depth: int) -> list:
-    """Encode the elements of the exact list ``items`` (returned as is when all are native)."""
+def _all_native(items: list, depth: int) -> bool:
+    """Whether the list ``items`` at ``depth`` holds only native values, or only lists of them
+    (e.g. a matrix or a list of pairs: one pass over all the inner elements): then it crosses
+    as is, in both directions."""
     kinds = set(map(type, items))
     if kinds <= _NATIVE:
-        return items
-    if (  # e.g. a matrix or a list of pairs: one pass over all the inner elements
+        return True
+    return (
         kinds == {list}
         and depth + 2 <= MAX_DEPTH
         and set(map(type, itertools.chain.from_iterable(items))) <= _NATIVE
-    ):
+    )
+
+
+def _encode_items(items: list, depth: int) -> list:
+    """Encode the elements of the exact list ``items`` (returned as is when all are native)."""
+    if _all_native(items, depth):
         return items
     d = depth + 1
     return [encode(v, d) for v in items]
@@ -123,14 +130,7 @@ def decode(data: object, _depth: int = 0) -> object:
 def _decode_items(items: object, depth: int) -> list:
     if type(items) is not list:
         raise NotPlainData("malformed plain-data message: expected a list")
-    kinds = set(map(type, items))
-    if kinds <= _NATIVE:
-        return items
-    if (
-        kinds == {list}
-        and depth + 2 <= MAX_DEPTH
-        and set(map(type, itertools.chain.from_iterable(items))) <= _NATIVE
-    ):
+    if _all_native(items, depth):
         return items
     d = depth + 1
     return [decode(v, d) for v in items]

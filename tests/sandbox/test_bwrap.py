@@ -6,13 +6,16 @@ Skipped where bubblewrap cannot run, and (warm container) where we are not root.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from proc_tree import alive, descendants  # tests/sandbox/proc_tree.py
+from proc_tree import (  # tests/sandbox/proc_tree.py
+    alive,
+    in_mount_namespace,
+    start_busy_run,
+    wait_for_descendants,
+)
 
-from rewardgym.errors import SandboxError
 from rewardgym.sandbox import Limits, make
 from rewardgym.sandbox.bwrap import bwrap_problem
 from rewardgym.sandbox.grading import TestCase, grade
@@ -96,22 +99,10 @@ def test_each_run_has_its_own_uid_and_work_dir_and_no_capabilities():
 def test_close_stops_the_container_and_removes_everything():
     box = make("bwrap", limits=Limits(wall_s=60, cpu_s=60))
     session = box.open_session("import time\ndef nap(s):\n    time.sleep(s)", "nap")
-    errors: list[BaseException] = []
-
-    def busy() -> None:  # a program (with an escaped child) still running at close()
-        try:
-            box.run("import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(60)")
-        except SandboxError as exc:
-            errors.append(exc)
-
-    runner = threading.Thread(target=busy)
-    runner.start()
+    runner = start_busy_run(box)  # with an escaped child, still running at close()
     outer = box._proc.pid  # the bwrap process on the host
-    for _ in range(300):  # pid 1 (the fork-server), the session, the run and its child
-        family = descendants(outer)
-        if len(family) >= 4:
-            break
-        threading.Event().wait(0.01)
+    # pid 1 (the fork-server), the session, the run and its child
+    family = wait_for_descendants(outer, 4)
     assert len(family) >= 4, family
     pid1 = min(family)
     ns = os.readlink(f"/proc/{pid1}/ns/mnt")
@@ -124,14 +115,8 @@ def test_close_stops_the_container_and_removes_everything():
     runner.join(timeout=10)
     assert not runner.is_alive()
     assert [p for p in {outer, *family} if alive(p)] == []
-    in_ns = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.readlink(f"/proc/{entry}/ns/mnt") == ns:
-                in_ns.append(entry)
-        except OSError:
-            continue
-    assert in_ns == []  # nobody is left in the container, so its mounts are gone too
+    # nobody is left in the container, so its mounts are gone too
+    assert in_mount_namespace(ns) == []
     assert not root.exists()
     session.close()
     box.close()  # idempotent

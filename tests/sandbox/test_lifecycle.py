@@ -3,47 +3,26 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
-from proc_tree import alive, descendants  # tests/sandbox/proc_tree.py
+from proc_tree import (  # tests/sandbox/proc_tree.py
+    alive,
+    in_mount_namespace,
+    start_busy_run,
+    wait_for_descendants,
+)
 
 from rewardgym.errors import SandboxError
 from rewardgym.sandbox import Limits, make
 
 
-def _in_namespace(ns: str) -> list[int]:
-    """Host pids whose mount namespace is ``ns`` (an ``mnt:[...]`` link)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.readlink(f"/proc/{entry}/ns/mnt") == ns:
-                    found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
 def test_close_stops_everything_and_removes_everything():
     box = make("process", limits=Limits(wall_s=60, cpu_s=60))
     session = box.open_session("import time\ndef nap(s):\n    time.sleep(s)", "nap")
-    errors: list[BaseException] = []
-
-    def busy() -> None:  # a program still running when the sandbox closes
-        try:
-            box.run("import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(60)")
-        except SandboxError as exc:
-            errors.append(exc)
-
-    runner = threading.Thread(target=busy)
-    runner.start()
+    runner = start_busy_run(box)  # still running when the sandbox closes
     server = box._proc.pid
-    for _ in range(200):  # wait until the run's two processes exist
-        family = descendants(server)
-        if len(family) >= 4:  # pid 1, the session's child, the run and its escaped child
-            break
-        threading.Event().wait(0.01)
+    # pid 1, the session's child, the run and its escaped child
+    family = wait_for_descendants(server, 4, tries=200)
     assert len(family) >= 4, family
     (pid1,) = map(int, Path(f"/proc/{server}/task/{server}/children").read_text().split())
     ns = os.readlink(f"/proc/{pid1}/ns/mnt")
@@ -55,7 +34,7 @@ def test_close_stops_everything_and_removes_everything():
     runner.join(timeout=10)
     assert not runner.is_alive()
     assert [p for p in {server, *family} if alive(p)] == []
-    assert _in_namespace(ns) == []  # nobody is left in it, so its mounts are gone too
+    assert in_mount_namespace(ns) == []  # nobody is left in it, so its mounts are gone too
     assert not workroot.exists()
     session.close()  # closing a session of a closed sandbox is harmless
     box.close()  # idempotent

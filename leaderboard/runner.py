@@ -418,7 +418,7 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
         "record_json": "",
     }
     if recorded:
-        record = summary_record(row)
+        record = summary_record(row, cost=cost, recipe_spec=spec)
         record["metadata"].update(agent_seed=a_seed, steps_recorded=True)
         if steps is None:
             del record["steps"]

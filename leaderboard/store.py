@@ -99,13 +99,22 @@ _INSERT = (
 _ROW_VALUES = itemgetter(*_COLUMNS)
 
 
-def summary_record(row: Mapping[str, Any]) -> dict[str, Any]:
+def summary_record(
+    row: Mapping[str, Any],
+    *,
+    cost: dict[str, float] | None = None,
+    recipe_spec: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The ``EpisodeRecord`` fields of a stored episode row, without steps.
 
     An episode run without ``record_steps`` is stored with an empty ``record_json``: everything
     its record holds is in the row's columns, and :meth:`ResultsStore.record_json` rebuilds it.
+    ``cost`` and ``recipe_spec``, when the caller has them, spare decoding the row's JSON.
     """
-    spec = json.loads(row["recipe_spec_json"])
+    if cost is None:
+        cost = json.loads(row["cost_json"])
+    if recipe_spec is None:
+        recipe_spec = json.loads(row["recipe_spec_json"]).get("wrappers", [])
     return {
         "env_id": row["env_id"],
         "task_id": row["task_id"],
@@ -113,13 +122,13 @@ def summary_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "seed": row["seed"],
         "agent": row["agent"],
         "steps": [],
-        "cost": json.loads(row["cost_json"]),
+        "cost": cost,
         "success": None if row["success"] is None else bool(row["success"]),
         "wall_s": row["wall_s"],
         "metadata": {
             "episode_index": row["episode_index"],
             "recipe": row["recipe"],
-            "recipe_spec": spec.get("wrappers", []),
+            "recipe_spec": recipe_spec,
             "steps_recorded": False,
             "length": row["length"],
         },

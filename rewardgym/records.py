@@ -199,6 +199,19 @@ def _unpack_actions(packed: Any, length: int) -> list[Any]:
     return actions
 
 
+def _keys(rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The keys of ``rows[0]``, if no row has more keys than that (a row with fewer, or other,
+    keys makes the column reads after this raise KeyError).
+
+    Raises:
+        KeyError: if the rows do not all have as many keys as the first.
+    """
+    names = tuple(rows[0])
+    if sum(map(len, rows)) != len(names) * len(rows):
+        raise KeyError("rows with different keys")
+    return names
+
+
 def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[list[Any]]]:
     """The keys of ``rows[0]`` and one column per key, if every row has exactly those keys.
 
@@ -208,9 +221,7 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[l
     Raises:
         KeyError: if the rows do not all share the first row's keys.
     """
-    names = tuple(rows[0])
-    if sum(map(len, rows)) != len(names) * len(rows):
-        raise KeyError("rows with different keys")
+    names = _keys(rows)
     return names, [list(map(itemgetter(name), rows)) for name in names]
 
 
@@ -219,11 +230,8 @@ def component_sums(components: Sequence[Mapping[str, float]]) -> dict[str, float
     all report the same components (sum them one by one then)."""
     if not components:
         return {}
-    names = tuple(components[0])
-    try:
-        if sum(map(len, components)) != len(names) * len(components):
-            return None
-        return {name: math.fsum(map(itemgetter(name), components)) for name in names}
+    try:  # summed straight from the rows: no column lists, as _columns would make
+        return {name: math.fsum(map(itemgetter(name), components)) for name in _keys(components)}
     except (KeyError, TypeError, ValueError, OverflowError):
         return None  # a step lacks a component, or a value is not a number
 

@@ -339,9 +339,10 @@ def _play_recorded(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _P
 def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]]) -> dict:
     """Run one episode of ``agent`` on ``env`` and return the store row for it.
 
-    The per-step work is the agent's ``act``, the env's ``step`` and appending the reward and the
-    env's dict of component values to lists (with ``job.record_steps`` also the action, the
-    invalid-action reason and the weights when they change): not the whole ``info``, which can
+    The per-step work is the agent's ``act``, the env's ``step`` and appending the reward, the
+    env's dict of component values and any invalid-action reason to lists (with
+    ``job.record_steps`` also the action, every step's reason and the weights when they
+    change): not the whole ``info``, which can
     be large, and no tuple per step, since a burst of new tracked objects sets off the garbage
     collector, which costs more than the bookkeeping itself. After the episode, component sums
     are taken column by column. With ``job.record_steps`` the steps are packed

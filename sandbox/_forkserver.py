@@ -407,11 +407,10 @@ class ForkServer:
                 os.lchown(os.path.join(root, name), uid, uid)
         os.chown(workdir, uid, uid)
 
-    def release(self, uid: int, workdir: str | None) -> None:
+    def release(self, uid: int, workdir: str) -> None:
         """Kill whatever still runs as ``uid``, remove ``workdir`` and free the uid."""
         self.kill_uid(uid)
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
         self.free_uids.append(uid)
 
     def make_spare(self) -> None:

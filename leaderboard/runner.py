@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import rewardgym
 from rewardgym.agents.registry import make_agent
 from rewardgym.errors import AgenticEnvCheckError, ConfigError
 from rewardgym.leaderboard.store import EpisodeKey, ResultsStore, summary_record
-from rewardgym.records import StepColumns, component_sums, to_jsonable
+from rewardgym.records import StepColumns, component_sums, float_dict_json, to_jsonable
 
 __all__ = [
     "BenchSummary",
@@ -80,8 +80,10 @@ class EpisodeJob:
     #: off (the default) = the episode summary (component sums, costs), all scoring needs.
     record_steps: bool = False
 
-    @cached_property  # a frozen dataclass: computed once (run_bench asks for it per episode)
+    @property
     def key(self) -> EpisodeKey:
+        # a plain property: functools.cached_property takes a lock on every first access,
+        # which costs more than building the key (run_bench asks once per job)
         env_id, version = _stored_env(self.env_id)
         return EpisodeKey(self.agent, env_id, version, self.seed, self.episode_index, self.recipe)
 
@@ -383,7 +385,8 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
     steps = None
     if sums is None:  # the component keys vary between steps: the generic form
         sums, steps = _plain_steps(played, recorded)
-    cost = {k: float(v) for k, v in (info.get("cost") or {}).items()}
+    cost = info.get("cost")
+    cost = {k: float(v) for k, v in cost.items()} if cost else {}
     usage = getattr(agent, "usage", None)
     if callable(usage):
         for k, v in usage().items():
@@ -407,8 +410,8 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
         "success": None if success is None else int(bool(success)),
         "length": length,
         "invalid_actions": n_invalid,
-        "components_json": _SORTED_JSON(sums),
-        "cost_json": _SORTED_JSON(cost) if cost else "{}",
+        "components_json": float_dict_json(sums),
+        "cost_json": float_dict_json(cost),
         "wall_s": wall_s,
         "rewardgym_version": rewardgym.__version__,
         "recipe_spec_json": (

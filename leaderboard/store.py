@@ -15,6 +15,7 @@ Schema (table ``episodes``): see ``SCHEMA`` below and docs/leaderboard.md.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -67,7 +68,6 @@ CREATE TABLE IF NOT EXISTS episodes (
     record_json TEXT NOT NULL,
     UNIQUE (agent, env_id, env_version, seed, episode_index, recipe)
 );
-CREATE INDEX IF NOT EXISTS episodes_by_env ON episodes (env_id, agent);
 """
 
 _COLUMNS = (
@@ -92,9 +92,11 @@ _COLUMNS = (
     "record_json",
 )
 
+# created_at is bound once per group (when the group is written) rather than left to the
+# column's DEFAULT, which SQLite would evaluate row by row.
 _INSERT = (
-    f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}, created_at) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?)"
 )
 _ROW_VALUES = itemgetter(*_COLUMNS)
 
@@ -285,9 +287,11 @@ class ResultsStore:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> int:
         """Insert ``rows`` in one transaction (all or none); returns how many keys were new."""
+        now = datetime.datetime.now(datetime.UTC)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # the DEFAULT's format
         self._conn.execute("BEGIN")
         try:
-            new = self._conn.executemany(_INSERT, rows).rowcount
+            new = self._conn.executemany(_INSERT, [(*values, stamp) for values in rows]).rowcount
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")

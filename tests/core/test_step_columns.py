@@ -8,7 +8,13 @@ import random
 import numpy as np
 import pytest
 
-from rewardgym.records import EpisodeRecord, StepColumns, StepRecord, component_sums
+from rewardgym.records import (
+    EpisodeRecord,
+    StepColumns,
+    StepRecord,
+    component_sums,
+    float_dict_json,
+)
 
 WEIGHTS = {"task": 1.0, "shaping": 0.5}
 
@@ -137,3 +143,36 @@ def test_unreadable_packed_steps_fail_with_a_clear_error():
         StepColumns.unpack(packed | {"format": 99})
     with pytest.raises(ValueError, match="expected 5"):
         StepColumns.unpack(packed | {"length": 5})
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"task": 1.0, "score": 3.0, "events": 52.0},
+        {"b": -0.0, "a": 5e-324, "c": 1.7976931348623157e308, "d": 0.1 + 0.2, "e": -1e-7},
+        {'quote"d': 1.0, "back\\slash": 2.0, "ünïcode": 3.0, "tab\t": 4.0, "": 0.5},
+        {"n": np.float64(2.5), "m": 1e16},  # a float subclass is written as a float
+        # not all finite floats: json writes them (ints, bools, None, NaN, inf, non-str keys)
+        {"i": 3, "f": 1.0},
+        {"flag": True, "none": None},
+        {"nan": float("nan"), "x": 1.0},
+        {"inf": float("inf"), "neg": float("-inf")},
+        {1: 1.0, 2: 2.0},
+        {"nested": {"a": 1.0}},
+    ],
+)
+def test_float_dict_json_writes_exactly_what_json_dumps_does(values):
+    assert float_dict_json(values) == json.dumps(values, sort_keys=True)
+
+
+def test_float_dict_json_matches_json_on_random_dicts():
+    rng = random.Random(7)
+    for _ in range(300):
+        values = {
+            "".join(rng.choice('ab"é_') for _ in range(rng.randint(0, 4))): rng.choice(
+                [rng.uniform(-1e6, 1e6), float(rng.randint(-9, 9)), rng.random() * 1e-300]
+            )
+            for _ in range(rng.randint(0, 6))
+        }
+        assert float_dict_json(values) == json.dumps(values, sort_keys=True)

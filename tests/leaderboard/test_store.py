@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sqlite3
 import time
@@ -58,6 +59,10 @@ def test_store_round_trip_is_idempotent_and_marked_as_ours(tmp_path):
         }
         rows = list(store.rows())
         assert [r["task_return"] for r in rows] == [1.0, 1.0]
+        # created_at: when the row's group was written, in the column DEFAULT's format
+        stamp = datetime.datetime.strptime(rows[0]["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        age = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - stamp
+        assert datetime.timedelta(0) <= age < datetime.timedelta(minutes=5)
         assert rows[0]["cost"] == {"tries": 3.0} and rows[0]["success"] is True
         assert list(store.rows(recipe="other")) == []
         assert store.record_json(EpisodeKey("random", "rewardgym/X-v1", 1, 0, 0, "")) == "{}"

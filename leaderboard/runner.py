@@ -66,7 +66,7 @@ def agent_seed(seed: int, episode_index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(episode_index)]).generate_state(1)[0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpisodeJob:
     """One episode to run: what the store's unique key is made of, plus how to run it."""
 
@@ -88,7 +88,7 @@ class EpisodeJob:
         return EpisodeKey(self.agent, env_id, version, self.seed, self.episode_index, self.recipe)
 
 
-@dataclass
+@dataclass(slots=True)
 class EpisodeOutcome:
     """A finished episode: the store row, or the error that stopped it."""
 
@@ -608,10 +608,12 @@ def run_bench(
     else:
         outcomes = _run_local(todo, keep_warm)
     stored_before = store.stored
+    add = store.add
     for outcome in outcomes:
         summary.ran += 1
-        if outcome.row is not None:
-            store.add(outcome.row)
+        row = outcome.row
+        if row is not None:
+            add(row)
         else:
             summary.failed.append((outcome.job, outcome.error or "unknown error"))
         if on_episode is not None:
@@ -619,5 +621,6 @@ def run_bench(
     store.flush()
     summary.stored = store.stored - stored_before
     summary.wall_s = time.perf_counter() - t0
-    log.info("bench: %s", asdict(summary) | {"failed": len(summary.failed)})
+    if log.isEnabledFor(logging.INFO):
+        log.info("bench: %s", asdict(summary) | {"failed": len(summary.failed)})
     return summary

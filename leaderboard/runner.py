@@ -83,10 +83,7 @@ class EpisodeJob:
 
     @property
     def key(self) -> EpisodeKey:
-        # a plain property: functools.cached_property takes a lock on every first access,
-        # which costs more than building the key (run_bench asks once per job)
-        env_id, version = _stored_env(self.env_id)
-        return EpisodeKey(self.agent, env_id, version, self.seed, self.episode_index, self.recipe)
+        return EpisodeKey._make(_key_values(self))
 
 
 @dataclass(slots=True)
@@ -232,6 +229,12 @@ def _stored_env(env_id: str) -> tuple[str, int]:
     """``(env_id, env_version)`` as the store keys them (see :attr:`EpisodeJob.key`)."""
     env_id = canonical_env_id(env_id)
     return env_id, env_version(env_id)
+
+
+def _key_values(job: EpisodeJob) -> tuple[Any, ...]:
+    """:attr:`EpisodeJob.key` as a plain tuple (equal to the key, and hashed the same)."""
+    env_id, version = _stored_env(job.env_id)
+    return (job.agent, env_id, version, job.seed, job.episode_index, job.recipe)
 
 
 @lru_cache(maxsize=64)
@@ -600,10 +603,10 @@ def run_bench(
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     t0 = time.perf_counter()
     done = store.done_keys()
-    seen: set[EpisodeKey] = set()
+    seen: set[tuple[Any, ...]] = set()
     todo: list[EpisodeJob] = []
     for job in jobs:
-        key = job.key
+        key = _key_values(job)  # no EpisodeKey object per job: only set lookups need it
         if key in done or key in seen:
             continue
         seen.add(key)

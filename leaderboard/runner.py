@@ -248,17 +248,17 @@ _RECORD_JSON = json.JSONEncoder(separators=(",", ":"), default=to_jsonable).enco
 _STEP_INFO_KEYS = ("reward_components", "reward_weights", "invalid_action")
 
 
-def _contract_error(env_id: str, info: Any) -> AgenticEnvCheckError | None:
-    """The error for a step ``info`` without the keys the runner reads (None if it has them:
-    the KeyError came from the agent or the env, and goes on as it is)."""
+def _check_info_keys(env_id: str, info: Any, exc: KeyError) -> None:
+    """Raise the contract error for a step ``info`` without the keys the runner reads; return
+    if it has them (the KeyError ``exc`` came from the agent or the env: the caller re-raises
+    it as it is)."""
     missing = [k for k in _STEP_INFO_KEYS if k not in info]
-    if not missing:
-        return None
-    return AgenticEnvCheckError(
-        "info-keys",
-        f"{env_id}: step info lacks {missing}; every rewardgym env reports them "
-        "(rewardgym.contract.REQUIRED_INFO_KEYS)",
-    )
+    if missing:
+        raise AgenticEnvCheckError(
+            "info-keys",
+            f"{env_id}: step info lacks {missing}; every rewardgym env reports them "
+            "(rewardgym.contract.REQUIRED_INFO_KEYS)",
+        ) from exc
 
 
 class _Played:
@@ -307,10 +307,8 @@ def _play_summary(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _Pl
             if terminated or truncated:
                 break
     except KeyError as exc:
-        error = _contract_error(env_id, info)
-        if error is None:
-            raise
-        raise error from exc
+        _check_info_keys(env_id, info, exc)
+        raise
     out.info, out.terminated, out.truncated, out.total = info, terminated, truncated, total
     return out
 
@@ -341,10 +339,8 @@ def _play_recorded(env_id: str, env: Any, agent: Any, obs: Any, info: Any) -> _P
             if terminated or truncated:
                 break
     except KeyError as exc:
-        error = _contract_error(env_id, info)
-        if error is None:
-            raise
-        raise error from exc
+        _check_info_keys(env_id, info, exc)
+        raise
     out.info, out.terminated, out.truncated = info, terminated, truncated
     out.total = reduce(add, out.rewards, 0.0)  # what the summary loop adds up, in the same order
     return out
@@ -621,12 +617,11 @@ def run_bench(
     else:
         outcomes = _run_local(todo, keep_warm)
     stored_before = store.stored
-    add = store.add
     for outcome in outcomes:
         summary.ran += 1
         row = outcome.row
         if row is not None:
-            add(row)
+            store.add(row)
         else:
             summary.failed.append((outcome.job, outcome.error or "unknown error"))
         if on_episode is not None:

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.setup-done
 # CPU build of torch that lies on our machines' disk (see ../shared/MACHINE.md); installed
 # first so that no later requirement pulls a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
-APT_PACKAGES := bubblewrap docker.io debootstrap chromium chromium-driver iproute2
+APT_PACKAGES := bubblewrap docker.io debootstrap chromium chromium-driver iproute2 strace util-linux
 export OMP_NUM_THREADS ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

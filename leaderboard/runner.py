@@ -30,6 +30,7 @@ import rewardgym
 from rewardgym.agents.registry import make_agent
 from rewardgym.errors import AgenticEnvCheckError, ConfigError
 from rewardgym.leaderboard.store import EpisodeKey, ResultsStore, summary_record
+from rewardgym.localonly import init_local_ray
 from rewardgym.records import StepColumns, component_sums, float_dict_json, to_jsonable
 
 __all__ = [
@@ -546,14 +547,16 @@ def _run_ray(
 
         raise DependencyNotInstalled("ray", "distributed", "--backend ray") from exc
     started = False
+    runtime_env: dict | None = None
     if not ray.is_initialized():
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=num_cpus or 2, include_dashboard=False, log_to_driver=False)
+            # A local Ray contacts nothing beyond loopback (rewardgym.localonly).
+            runtime_env = init_local_ray(num_cpus or 2)
         started = True
     try:
-        remote = ray.remote(num_cpus=1)(_execute_batch)
+        remote = ray.remote(num_cpus=1, runtime_env=runtime_env)(_execute_batch)
         pending = [remote.remote(batch) for batch in _batches(jobs)]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rewardgym.errors import ConfigError, DependencyNotInstalled
 from rewardgym.llm.base import ChatMessage, Completion, LLMClient, cut_at_stop, format_chat
+from rewardgym.localonly import apply_offline_env
 
 __all__ = ["TransformersClient"]
 
@@ -50,7 +51,7 @@ class TransformersClient(LLMClient):
                 "saved with save_pretrained, or build the tiny one with "
                 "rewardgym.llm.tiny.build_tiny_model(dir)"
             )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        apply_offline_env()  # hub look-ups and telemetry off: a local model is local
         os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
         try:
             import torch

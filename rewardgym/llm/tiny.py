@@ -16,6 +16,7 @@ import os
 import pathlib
 
 from rewardgym.errors import DependencyNotInstalled
+from rewardgym.localonly import apply_offline_env
 
 __all__ = ["TINY_CORPUS", "build_tiny_model", "default_tiny_model_dir", "ensure_tiny_model"]
 
@@ -77,6 +78,7 @@ def build_tiny_model(
     Raises:
         DependencyNotInstalled: if torch, transformers or tokenizers is missing.
     """
+    apply_offline_env()
     try:
         import torch
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -12,19 +12,43 @@ import base64
 import csv
 import datetime as dt
 import html
+import importlib
 import io
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import rewardgym
 from rewardgym.errors import ConfigError, DependencyNotInstalled
 from rewardgym.leaderboard.scoring import AgentEnvScore, SuiteScore, score_rows, suite_scores
 
-__all__ = ["FORMATS", "Report", "build_report", "render", "rich_table"]
+__all__ = [
+    "FORMATS",
+    "MD_SECTIONS",
+    "REPORT_SECTIONS",
+    "Report",
+    "build_report",
+    "render",
+    "rich_table",
+]
+
+log = logging.getLogger("rewardgym.leaderboard.report")
 
 FORMATS = ("html", "md", "json", "csv")
+
+#: Extra sections of the HTML page: section name -> ``"module:function"``. Each function is
+#: called as ``fn(rows) -> str | None`` with the stored rows (``ResultsStore.rows()``, the rows
+#: :func:`build_report` got) and returns an HTML fragment (a ``<section>`` with an ``<h2>``), or
+#: None when these rows hold nothing for it. Sections render after the main tables, in name
+#: order; one that raises is logged and replaced by an error note (the page is never lost).
+#: Families add one line each here.
+REPORT_SECTIONS: dict[str, str] = {}
+
+#: The same for the Markdown report: ``fn(rows) -> str | None`` returns Markdown (starting with
+#: a ``## `` heading), rendered after the main tables in name order.
+MD_SECTIONS: dict[str, str] = {}
 
 
 @dataclass
@@ -36,6 +60,8 @@ class Report:
     episodes: int
     source: str
     cost_key: str = "wall_s"
+    #: The stored rows the report was built from (the extra sections read them).
+    rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def envs(self) -> list[str]:
@@ -50,9 +76,49 @@ def build_report(
     rows: Iterable[Mapping[str, Any]], *, source: str = "", seed: int = 0, cost_key: str = "wall_s"
 ) -> Report:
     """Score ``rows`` (from ``ResultsStore.rows()``) into a :class:`Report`."""
-    rows = list(rows)
+    rows = [dict(r) for r in rows]
     scores = score_rows(rows, seed=seed)
-    return Report(scores, suite_scores(scores), len(rows), source, cost_key)
+    return Report(scores, suite_scores(scores), len(rows), source, cost_key, rows)
+
+
+def _load_section(entry: str) -> Callable[[list[dict[str, Any]]], str | None]:
+    module_name, _, attr = entry.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"report section entry point {entry!r} is not 'module:function'")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def extra_sections(
+    rows: list[dict[str, Any]], sections: Mapping[str, str], *, fmt: str = "html"
+) -> list[str]:
+    """Render the registered extra ``sections`` (name -> ``"module:function"``) on ``rows``.
+
+    Sections come in name order; those returning None are left out. A section that raises
+    (or returns something other than a string) is logged and replaced by an error note that
+    names it, so one broken section never costs the page.
+    """
+    out: list[str] = []
+    for name in sorted(sections):
+        try:
+            fragment = _load_section(sections[name])(rows)
+            if fragment is not None and not isinstance(fragment, str):
+                raise TypeError(f"returned {type(fragment).__name__}, not str or None")
+        except Exception as exc:  # a section must never lose the page
+            log.exception("report section %r (%s) failed", name, sections[name])
+            reason = f"{type(exc).__name__}: {exc}"
+            if fmt == "md":
+                fragment = (
+                    f"## {name}\n\n> this section failed to render ({reason}); see the log.\n"
+                )
+            else:
+                fragment = (
+                    f'<section class="section-error" id="section-{html.escape(name)}">'
+                    f'<h2>{html.escape(name)}</h2><p class="error">This section failed to render '
+                    f"({html.escape(reason)}); see the log.</p></section>"
+                )
+        if fragment is not None:
+            out.append(fragment)
+    return out
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -189,6 +255,10 @@ def render_md(report: Report) -> str:
         + "\n\n## Per environment\n\n"
         + _md_table(HEADER, table_rows(report))
         + "\n"
+        + "".join(
+            "\n" + part.rstrip("\n") + "\n"
+            for part in extra_sections(report.rows, MD_SECTIONS, fmt="md")
+        )
     )
 
 
@@ -268,6 +338,7 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; font-size: 
 th { background: #f3f3f3; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
 .note { color: #555; font-size: 13px; }
+.error { color: #a00; }
 """
 
 
@@ -291,6 +362,7 @@ tasks. Suite score: per env, (score &minus; random) / (best scripted &minus; ran
 <img id="plot-scores" alt="score per environment with 95% CIs"
  src="data:image/png;base64,{pngs["scores"]}">
 <img id="plot-cost" alt="cost versus score" src="data:image/png;base64,{pngs["cost"]}">
+{"".join(extra_sections(report.rows, REPORT_SECTIONS))}
 </body></html>
 """
 

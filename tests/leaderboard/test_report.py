@@ -128,3 +128,40 @@ def test_html_page_renders_table_and_plots_in_headless_chromium(db, tmp_path):
             assert width > 0, f"{img_id} did not decode"
     finally:
         driver.quit()
+
+
+def test_report_sections_render_in_name_order_and_a_broken_one_keeps_the_page(
+    db, monkeypatch, caplog
+):
+    from rewardgym.leaderboard import report as report_mod
+
+    monkeypatch.setattr(
+        report_mod,
+        "REPORT_SECTIONS",
+        {
+            "b-count": "lb_sections:count_section",
+            "a-broken": "lb_sections:broken",
+            "c-nothing": "lb_sections:nothing",
+        },
+    )
+    monkeypatch.setattr(
+        report_mod, "MD_SECTIONS", {"count": "lb_sections:count_md", "x": "lb_sections:broken"}
+    )
+    with ResultsStore(db) as store:
+        report = build_report(store.rows(), source=str(db))
+    page = render(report, "html")
+    # the section sees the stored rows: 4 episodes per agent
+    assert "<li>count-expert: 4</li><li>random: 4</li>" in page
+    broken_at = page.index('id="section-a-broken"')
+    assert "RuntimeError: this section is broken" in page
+    # after the main tables, in name order; the empty one is left out
+    assert page.index('id="scores"') < broken_at < page.index('id="count-section"')
+    assert "c-nothing" not in page
+    assert page.rstrip().endswith("</html>")
+    assert "report section 'a-broken'" in caplog.text
+    md = render(report, "md")
+    assert md.index("## Per environment") < md.index("## Episode count\n\n8 episodes")
+    assert "## x\n\n> this section failed to render (RuntimeError" in md
+    # no rows: the counting section has nothing to say
+    empty = render(build_report([], source="none"), "html")
+    assert "count-section" not in empty and 'id="section-a-broken"' in empty

@@ -26,6 +26,7 @@ FAMILY_QUICK_ENVS: dict[str, tuple[str, ...]] = {
     ),
     "dungeon": ("rewardgym/Dungeon-Staircase-v0", "rewardgym/Dungeon-Staircase-M-v0"),
     "nethack": (),  # real NetHack episodes are long: not in the quick suite
+    "toy": (),  # trainer learning-test fixtures, not a benchmark
 }
 
 #: Family-specific baselines: scripted experts and adversarial ones (cheaters).

@@ -192,3 +192,11 @@ def register_all() -> None:
             extra="nethack",
             kwargs={"task": _task, "max_steps": 1000},
         )
+
+    # --- toy text envs for trainers' learning tests (envs/toy) ------------------------------
+    _register(
+        "rewardgym/Toy-Letters-v0",
+        "rewardgym.envs.toy.env:LetterSetEnv",
+        description="toy text task: reply using only a given set of letters (dense reward)",
+        family="toy",
+    )

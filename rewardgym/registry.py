@@ -174,6 +174,26 @@ def register_all() -> None:
             description=_desc,
             family="dungeon",
             kwargs=_kw,
+            max_episode_steps=_kw["max_steps"],
+        )
+
+    # --- social deduction, multi-agent (envs/social; made with make_parallel) ---------------
+    for _id, _desc, _kw in (
+        ("SocialDeduction", "Among Us-like: 5 players, 1 imposter, 3x2 rooms (the paper's)", {}),
+        ("SocialDeduction-Small", "4 players, 1 imposter, 2x2 rooms, 3 tasks (fast games)",
+         {"num_players": 4, "width": 2, "height": 2, "num_tasks": 3}),
+        ("SocialDeduction-Large", "10 players, 2 imposters, 4x3 rooms",
+         {"num_players": 10, "num_imposters": 2, "width": 4, "height": 3}),
+        ("SocialDeduction-NoTalk", "5 players, 1 imposter; surveys and votes, no messages",
+         {"messages_per_player": 0}),
+    ):  # fmt: skip
+        _register(
+            f"rewardgym/{_id}-v0",
+            "rewardgym.envs.social.env:parallel_env",
+            description=_desc,
+            family="social",
+            kwargs=_kw,
+            multiagent=True,
         )
 
     # --- real NetHack through NLE (envs/dungeon/nle_backend) ---------------------------------
@@ -191,6 +211,7 @@ def register_all() -> None:
             family="nethack",
             extra="nethack",
             kwargs={"task": _task, "max_steps": 1000},
+            max_episode_steps=1000,
         )
 
     # --- toy text envs for trainers' learning tests (envs/toy) ------------------------------

@@ -1,0 +1,506 @@
+"""``SocialDeductionEnv``: the game as a PettingZoo ``ParallelEnv`` (and AEC through ``env()``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from rewardgym.contract import weighted_reward
+from rewardgym.envs.social.actions import (
+    SocialActionSpace,
+    clean_message,
+    read_index,
+    split_action,
+)
+from rewardgym.envs.social.config import PHASES, SocialConfig, make_config
+from rewardgym.envs.social.game import (
+    GAMEPLAY,
+    SPEAK,
+    SURVEY,
+    VOTE,
+    HeldOutObserver,
+    SocialGame,
+    SurveyRecord,
+)
+from rewardgym.envs.social.rewards import DEFAULT_WEIGHTS, REWARD_COMPONENTS, validate_survey
+from rewardgym.errors import ConfigError, ResetNeeded
+from rewardgym.seeding import child_seed, episode_id
+from rewardgym.spaces import text
+
+__all__ = ["SocialDeductionEnv", "env", "parallel_env"]
+
+log = logging.getLogger("rewardgym.envs.social")
+
+_ONE_HOT_PHASE = [np.eye(len(PHASES), dtype=np.int8)[i] for i in range(len(PHASES))]
+_ROLE = (np.array([1, 0], np.int8), np.array([0, 1], np.int8))
+_STATUS_MAX = 2**31 - 1
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+class SocialDeductionEnv(ParallelEnv):
+    """An Among Us-like social deduction game with speaking and listening rewards.
+
+    ## Description
+
+    Crewmates walk a grid of rooms (default 3x2) doing tasks; hidden among them, imposters
+    (seats drawn at random each game) kill crewmates they find in a room, with a cooldown.
+    Players in the room see a kill. A body can be reported, which starts a discussion; a
+    meeting also starts every ``meeting_interval`` ticks. In a discussion every living player
+    speaks ``messages_per_player`` times in a shuffled order; before the first message and
+    after every message each living player answers a survey (a probability vector: "who is
+    the imposter?"). Then everyone votes: the plurality is ejected; a tie, or skip holding the
+    most votes, ejects nobody. Crewmates win when every imposter is ejected or every living
+    crewmate has finished their tasks; imposters win when they are at least as many as the
+    living crewmates. The rules follow "Training Language Models for Social Deduction with
+    Multi-Agent Reinforcement Learning" (METHODS.md §4).
+
+    ## Action Space
+
+    Per agent ``SocialActionSpace``: ``Dict(action=Discrete(7 + 3n + 1), message=Text,
+    survey=Box(0, 1, (n,)))``. Only the field the phase needs is read (a bare int, str or
+    vector may be passed instead of the dict). ``action``: 0 none, 1 wait, 2-5 go
+    north/south/west/east, 6 do task, ``7+j`` kill player j, ``7+n+j`` report the body of
+    player j, ``7+2n+j`` vote for player j, ``7+3n`` vote skip (``ActionLayout``). The
+    ``action_mask`` says what is allowed: in gameplay the moves, tasks, kills and reports of the
+    moment (only "none" while walking or working), in the vote the living others and skip, and
+    only "none" in surveys, while someone else speaks and for the dead. ``survey``: finite,
+    non-negative, summing to 1 (within ``survey_tolerance``). ``message``: the speaker's text
+    (at most ``max_message_chars``). Anything else is not an error: the agent's info gets
+    ``invalid_action`` with the reason and the game goes on (a disallowed gameplay action is
+    played as wait, a bad vote as skip, a bad survey as uniform over the other living players,
+    an over-long message is cut, a non-UTF-8 one dropped).
+
+    ## Observation Space
+
+    Per agent a ``Dict`` of numpy arrays plus the natural-language view: ``action_mask`` int8
+    (k,); ``phase`` int8 one-hot over (gameplay, survey, speak, vote); ``seat`` int8 one-hot
+    (n,); ``role`` int8 one-hot (crewmate, imposter); ``known_imposters`` int8 (n,) (the
+    imposter seats for an imposter, all zero for a crewmate); ``alive`` int8 (n,); ``room`` int16
+    (n,) (room + 1 of each living player in the agent's room, its own included, else 0);
+    ``bodies`` int8 (n,) (bodies in the agent's room); ``tasks`` int16 (num_tasks,) (room + 1 of
+    each unfinished task, 0 when done; zero for imposters); ``witnessed`` int8 (n,) (players
+    this agent saw kill); ``status`` int32 (tick, busy ticks left, kill cooldown, speaker + 1,
+    messages sent in this discussion); ``text`` the agent's transcript (what it saw and heard,
+    the tail of at most ``max_text_chars``). Nothing in a crewmate's observation or info
+    depends on who the imposters are beyond what it saw.
+
+    ## Rewards
+
+    Named components per agent, in ``infos[agent]["reward_components"]`` (weights in
+    ``reward_weights``; reward = the weighted sum):
+
+    - ``win`` (weight 1.0): +1 to every member of the winning side at the end, dead or alive.
+    - ``task`` (weight 0.2): crewmate +1 per finished task and +1 for voting for an imposter;
+      imposter +1 per kill; at the first survey of each discussion crewmates get ``P - 1`` and
+      imposters ``-(P - 1)``, ``P`` = the summed crew belief in the true imposters.
+    - ``discussion`` (weight 1.0): the speaking reward. For the speaker of message m,
+      ``Delta = P_after - P_before`` from the surveys around it; ``+Delta`` for a crewmate,
+      ``-Delta`` for an imposter.
+    - ``held_out`` (weight 0.0): the same with the belief of a held-out observer
+      (``held_out_observer``); 0 when there is none.
+
+    The listening signal (each survey and the true imposters) is privileged data for trainers:
+    ``env.listening_data()`` and ``env.true_imposters``; it is never in an observation.
+
+    ## Starting State
+
+    Everyone in the middle room of the top row; imposter seats, task rooms and speaking orders
+    drawn from the seed; imposters start with a full kill cooldown.
+
+    ## Episode End
+
+    Terminated for every agent when a side wins (``success`` = whether the agent's side won).
+    Truncated for every agent after ``max_steps`` env steps (``success`` False). Dead players
+    stay in ``agents`` until the end (they can only take "none"), so they receive the win
+    reward of their side.
+
+    ## Arguments
+
+    Every field of ``SocialConfig``: ``num_players`` (4-10), ``num_imposters`` (1-2),
+    ``width``, ``height``, ``num_tasks``, ``task_time``, ``move_time``, ``kill_cooldown``,
+    ``meeting_interval``, ``messages_per_player``, ``max_steps``, ``max_message_chars``,
+    ``max_text_chars``, ``survey_tolerance``; and ``reward_weights`` (partial override),
+    ``held_out_observer`` (``(public transcript lines, alive) -> belief``), ``render_mode``
+    (``"ansi"``). A bad value raises ``ConfigError`` naming the field.
+
+    ## Version History
+
+    - v0: initial version.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "social_deduction_v0",
+        "render_modes": ["ansi"],
+        "render_fps": 1,
+        "is_parallelizable": True,
+    }
+
+    def __init__(
+        self,
+        *,
+        reward_weights: Mapping[str, float] | None = None,
+        held_out_observer: HeldOutObserver | None = None,
+        render_mode: str | None = None,
+        **settings: Any,
+    ) -> None:
+        self.config: SocialConfig = make_config(**settings)
+        weights = dict(DEFAULT_WEIGHTS)
+        for name, value in (reward_weights or {}).items():
+            if name not in weights:
+                raise ConfigError(
+                    f"unknown reward component {name!r} in reward_weights; "
+                    f"valid: {list(REWARD_COMPONENTS)}"
+                )
+            weights[name] = float(value)
+        self.reward_weights = weights
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(f"render_mode {render_mode!r} is not supported; use 'ansi' or None")
+        if held_out_observer is not None and not callable(held_out_observer):
+            raise ConfigError("held_out_observer must be a callable (transcript, alive) -> belief")
+        self.render_mode = render_mode
+        self.held_out_observer = held_out_observer
+        c = self.config
+        n = c.num_players
+        self.possible_agents = [f"player_{i}" for i in range(n)]
+        self.agents: list[str] = []
+        self._seat = {a: i for i, a in enumerate(self.possible_agents)}
+        self.game: SocialGame | None = None
+        layout_size = 7 + 3 * n + 1
+        r = c.num_rooms
+        self._observation_spaces = {
+            a: spaces.Dict(
+                {
+                    "action_mask": spaces.Box(0, 1, (layout_size,), np.int8),
+                    "phase": spaces.Box(0, 1, (len(PHASES),), np.int8),
+                    "seat": spaces.Box(0, 1, (n,), np.int8),
+                    "role": spaces.Box(0, 1, (2,), np.int8),
+                    "known_imposters": spaces.Box(0, 1, (n,), np.int8),
+                    "alive": spaces.Box(0, 1, (n,), np.int8),
+                    "room": spaces.Box(0, r, (n,), np.int16),
+                    "bodies": spaces.Box(0, 1, (n,), np.int8),
+                    "tasks": spaces.Box(0, r, (c.num_tasks,), np.int16),
+                    "witnessed": spaces.Box(0, 1, (n,), np.int8),
+                    "status": spaces.Box(0, _STATUS_MAX, (5,), np.int32),
+                    "text": text(c.max_text_chars),
+                }
+            )
+            for a in self.possible_agents
+        }
+        self._action_spaces = {
+            a: SocialActionSpace(layout_size, n, c.max_message_chars) for a in self.possible_agents
+        }
+        self._seats_one_hot = [_frozen(np.eye(n, dtype=np.int8)[i]) for i in range(n)]
+        self._zero_n = _frozen(np.zeros(n, np.int8))
+        self._np_random: np.random.Generator | None = None
+        self._episode_id = ""
+        self._task_id = ""
+        self._steps = 0
+        self._texts: list[str] = []
+        self._text_lines: list[int] = []
+
+    # -- PettingZoo API ----------------------------------------------------------------------
+
+    def observation_space(self, agent: str) -> spaces.Dict:
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent: str) -> SocialActionSpace:
+        return self._action_spaces[agent]
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        if seed is not None or self._np_random is None:
+            self._np_random, _ = seeding.np_random(seed)
+        rng = self._np_random
+        game_seed = child_seed(rng)
+        self._episode_id = episode_id(rng)
+        c = self.config
+        self._task_id = f"social-{c.num_players}p{c.num_imposters}i-{game_seed:016x}"
+        self.game = SocialGame(c, np.random.default_rng(game_seed), self.held_out_observer)
+        self.agents = list(self.possible_agents)
+        self._steps = 0
+        self._texts = [""] * c.num_players
+        self._text_lines = [0] * c.num_players
+        observations = self._observe()
+        zero = dict.fromkeys(REWARD_COMPONENTS, 0.0)
+        infos = {a: self._info(i, zero, None) for i, a in enumerate(self.agents)}
+        return observations, infos
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        game = self.game
+        if game is None or not self.agents:
+            raise ResetNeeded(
+                "SocialDeductionEnv.step() called before reset() or after the game ended; "
+                "call reset() first"
+            )
+        n = game.n
+        invalid: list[list[str]] = [[] for _ in range(n)]
+        fields: list[dict[str, Any]] = [{} for _ in range(n)]
+        given = [False] * n
+        ignored: dict[str, str] = {}
+        for agent, action in actions.items():
+            seat = self._seat.get(agent)
+            if seat is None:
+                ignored[str(agent)] = f"unknown agent {agent!r}; agents: {self.possible_agents}"
+                continue
+            parsed, problem = split_action(action)
+            fields[seat], given[seat] = parsed, True
+            if problem:
+                invalid[seat].append(problem)
+        if ignored:
+            log.warning("actions for unknown agents ignored: %s", sorted(ignored))
+        for comp in game.components.values():
+            comp[:] = 0.0
+        masks = [game.mask(s) for s in range(n)]
+        phase = game.phase
+        for s in range(n):
+            if not game.alive[s]:
+                k = read_index(fields[s].get("action", 0))
+                if k != 0:
+                    invalid[s].append(f"player_{s} is dead: the dead take no actions (ignored)")
+        if phase == GAMEPLAY:
+            game.play_tick(self._gameplay_choices(game, fields, given, masks, invalid))
+        elif phase == SURVEY:
+            beliefs: dict[int, np.ndarray | None] = {}
+            for s in game.surveyed():
+                belief, problem = validate_survey(
+                    fields[s].get("survey"), n, self.config.survey_tolerance
+                )
+                if problem:
+                    invalid[s].append(problem + "; counted as uniform over the other players")
+                beliefs[s] = belief
+            game.answer_survey(beliefs)
+        elif phase == SPEAK:
+            s = game.speaker
+            raw = fields[s].get("message")
+            if raw is None:
+                message, problem = "", "no message from the speaker; said nothing"
+            else:
+                message, problem = clean_message(raw, self.config.max_message_chars)
+            if problem:
+                invalid[s].append(problem)
+            game.speak(message)
+        elif phase == VOTE:
+            votes: dict[int, int] = {}
+            lay = game.layout
+            for s in game.surveyed():
+                k = read_index(fields[s].get("action"))
+                if k is None:
+                    invalid[s].append("no vote given; counted as skip")
+                elif not (0 <= k < lay.size) or not masks[s][k]:
+                    invalid[s].append(
+                        f"{lay.name(k) if 0 <= k < lay.size else f'action {k}'} is not a "
+                        "valid vote now (see action_mask); counted as skip"
+                    )
+                else:
+                    votes[s] = -1 if k == lay.skip else k - lay.vote
+            game.vote(votes)
+        self._steps += 1
+        done = game.winner is not None
+        truncated = not done and self._steps >= self.config.max_steps
+        observations = self._observe()
+        rewards, infos = {}, {}
+        for s, agent in enumerate(self.agents):
+            components = {k: float(game.components[k][s]) for k in REWARD_COMPONENTS}
+            rewards[agent] = weighted_reward(components, self.reward_weights)
+            info = self._info(s, components, "; ".join(invalid[s]) or None)
+            if done:
+                side = "imposters" if game.is_imposter[s] else "crew"
+                info["success"] = game.winner == side
+                info["winner"] = game.winner
+                info["win_reason"] = game.win_reason
+                info["imposters"] = [self.possible_agents[i] for i in game.imposters]
+            elif truncated:
+                info["success"] = False
+            if ignored:
+                info["ignored_actions"] = dict(ignored)
+            infos[agent] = info
+        terminations = dict.fromkeys(self.agents, done)
+        truncations = dict.fromkeys(self.agents, truncated)
+        if done or truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def _gameplay_choices(
+        self,
+        game: SocialGame,
+        fields: list[dict[str, Any]],
+        given: list[bool],
+        masks: list[np.ndarray],
+        invalid: list[list[str]],
+    ) -> list[int]:
+        lay = game.layout
+        choices = [lay.NONE] * game.n
+        for s in range(game.n):
+            if not game.alive[s]:
+                continue
+            fallback = lay.NONE if game.busy[s] else lay.WAIT
+            k = read_index(fields[s].get("action"))
+            if k is None:
+                if not game.busy[s]:
+                    what = (
+                        "no action given"
+                        if not given[s] or "action" not in fields[s]
+                        else (f"action {fields[s]['action']!r} is not an int")
+                    )
+                    invalid[s].append(f"{what}; played as wait")
+                choices[s] = fallback
+            elif not (0 <= k < lay.size) or not masks[s][k]:
+                name = lay.name(k) if 0 <= k < lay.size else f"action {k}"
+                invalid[s].append(
+                    f"{name} is not allowed now (see action_mask); played as {lay.name(fallback)}"
+                )
+                choices[s] = fallback
+            else:
+                choices[s] = k
+        return choices
+
+    def render(self) -> str | None:
+        if self.render_mode is None or self.game is None:
+            return None
+        return self.render_ansi()
+
+    def close(self) -> None:
+        self.game = None
+
+    def state(self) -> np.ndarray:
+        """The full state (privileged): per seat (alive, imposter, room, busy, cooldown)."""
+        g = self._need_game()
+        return np.stack(
+            [g.alive, g.is_imposter, g.room, g.busy, g.cooldown], axis=1, dtype=np.int64
+        )
+
+    # -- privileged data for trainers ---------------------------------------------------------
+
+    @property
+    def true_imposters(self) -> list[str]:
+        """The imposters' agent ids (privileged: never give this to a crewmate policy)."""
+        return [self.possible_agents[i] for i in self._need_game().imposters]
+
+    def listening_data(self) -> list[SurveyRecord]:
+        """Every survey answer of this game so far with the truth: the listening signal.
+
+        Privileged data for trainers (e.g. a cross-entropy loss of each crewmate's survey
+        against the true imposters, weight 3.0 in the paper); it is never in an observation.
+        """
+        return list(self._need_game().surveys)
+
+    def render_ansi(self) -> str:
+        """The god's-eye view: each room with who is in it (imposters marked ``*``)."""
+        g = self._need_game()
+        c = self.config
+        rows = []
+        for y in range(c.height):
+            cells = []
+            for x in range(c.width):
+                r = x + y * c.width
+                who = [
+                    f"{i}{'*' if g.is_imposter[i] else ''}{'' if g.alive[i] else '+'}"
+                    for i in range(g.n)
+                    if g.room[i] == r and (g.alive[i] or g.body_room[i] == r)
+                ]
+                cells.append(f"{g.room_name(r)} {' '.join(who) or '-'}".ljust(22))
+            rows.append(" | ".join(cells))
+        head = f"tick {g.tick} phase {PHASES[g.phase]}" + (
+            f" winner {g.winner}" if g.winner else ""
+        )
+        return head + "\n" + "\n".join(rows) + "\n"
+
+    # -- observations and info ----------------------------------------------------------------
+
+    def _need_game(self) -> SocialGame:
+        if self.game is None:
+            raise ResetNeeded("no game yet: call reset() first")
+        return self.game
+
+    def _text(self, seat: int) -> str:
+        lines = self.game.lines[seat]  # type: ignore[union-attr]
+        seen = self._text_lines[seat]
+        if seen == len(lines):
+            return self._texts[seat]
+        new = "\n".join(lines[seen:])
+        current = self._texts[seat]
+        joined = f"{current}\n{new}" if current else new
+        limit = self.config.max_text_chars
+        if len(joined) > limit:
+            joined = joined[-limit:]
+        self._texts[seat] = joined
+        self._text_lines[seat] = len(lines)
+        return joined
+
+    def _observe(self) -> dict[str, dict[str, Any]]:
+        g = self.game
+        assert g is not None
+        n = g.n
+        alive = _frozen(g.alive.astype(np.int8))
+        phase = _ONE_HOT_PHASE[g.phase]
+        imposters_known = _frozen(g.is_imposter.astype(np.int8))
+        in_room = g.room + 1
+        observations = {}
+        for s, agent in enumerate(self.agents):
+            imp = bool(g.is_imposter[s])
+            same = (g.room == g.room[s]) & g.alive if g.phase == GAMEPLAY else None
+            room = np.zeros(n, np.int16)
+            if same is not None:
+                room[same] = in_room[same]
+            room[s] = in_room[s]
+            bodies = (g.body_room == g.room[s]).astype(np.int8)
+            tasks = np.where(g.task_done[s], 0, g.task_room[s] + 1).astype(np.int16)
+            status = np.array(
+                [g.tick, g.busy[s], g.cooldown[s], g.speaker + 1, g.message], np.int32
+            )
+            observations[agent] = {
+                "action_mask": g.mask(s),
+                "phase": phase,
+                "seat": self._seats_one_hot[s],
+                "role": _ROLE[imp],
+                "known_imposters": imposters_known if imp else self._zero_n,
+                "alive": alive,
+                "room": room,
+                "bodies": bodies,
+                "tasks": tasks,
+                "witnessed": g.witnessed[s].astype(np.int8),
+                "status": status,
+                "text": self._text(s),
+            }
+        return observations
+
+    def _info(
+        self, seat: int, components: dict[str, float], invalid_action: str | None
+    ) -> dict[str, Any]:
+        g = self.game
+        assert g is not None
+        return {
+            "task_id": self._task_id,
+            "episode_id": self._episode_id,
+            "step": self._steps,
+            "reward_components": components,
+            "reward_weights": dict(self.reward_weights),
+            "cost": {},
+            "success": None,
+            "invalid_action": invalid_action,
+            "phase": PHASES[g.phase],
+            "role": "imposter" if g.is_imposter[seat] else "crewmate",
+            "alive": bool(g.alive[seat]),
+        }
+
+
+def parallel_env(**kwargs: Any) -> SocialDeductionEnv:
+    """The game as a PettingZoo ``ParallelEnv`` (what ``make_parallel`` builds)."""
+    return SocialDeductionEnv(**kwargs)
+
+
+def env(**kwargs: Any) -> Any:
+    """The game as a PettingZoo ``AECEnv`` (``parallel_to_aec`` of :func:`parallel_env`)."""
+    return parallel_to_aec(SocialDeductionEnv(**kwargs))

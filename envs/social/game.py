@@ -1,0 +1,460 @@
+"""The rules of the social deduction game, independent of any RL API.
+
+:class:`SocialGame` holds one game's state and advances it by one phase step at a time, from
+decisions the env has already validated (seat-indexed lists). It keeps, per seat, the reward
+components earned in the current step and the lines of that seat's transcript (what the seat
+saw and heard, nothing else). The env (:mod:`rewardgym.envs.social.env`) turns agent actions
+into decisions and the state into observations.
+
+Phases: ``gameplay`` (one tick per step) -> on a report or every ``meeting_interval`` ticks a
+discussion: ``survey`` -> (``speak`` -> ``survey``) x messages -> ``vote`` -> ``gameplay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rewardgym.envs.social.config import COLOURS, MOVES, ActionLayout, SocialConfig
+from rewardgym.envs.social.rewards import crew_belief, imposter_mass, speaking_reward
+
+__all__ = ["HeldOutObserver", "SocialGame", "SurveyRecord"]
+
+#: A held-out observer: ``(public transcript lines, alive mask) -> belief over seats``.
+HeldOutObserver = Callable[[Sequence[str], np.ndarray], np.ndarray]
+
+GAMEPLAY, SURVEY, SPEAK, VOTE = range(4)
+
+
+@dataclass(frozen=True)
+class SurveyRecord:
+    """One seat's answer to one survey: the listening signal (privileged; see the env docs).
+
+    Attributes:
+        discussion: 0-based index of the discussion in the game.
+        index: 0 for the survey before the first message, m after message m.
+        seat: the surveyed seat.
+        is_imposter: whether that seat is an imposter.
+        belief: the seat's probability vector over seats (as used by the env).
+        imposters: the true imposter seats.
+        valid: False where the seat's survey was invalid and the uniform fallback was used.
+    """
+
+    discussion: int
+    index: int
+    seat: int
+    is_imposter: bool
+    belief: np.ndarray
+    imposters: tuple[int, ...]
+    valid: bool
+
+
+class SocialGame:
+    """One game: seats, roles, rooms, tasks, bodies, discussions and votes.
+
+    Args:
+        config: the rules.
+        rng: the generator for every draw of this game (seats of the imposters, tasks,
+            speaking order).
+        observer: an optional held-out observer for the ``held_out`` reward channel.
+    """
+
+    def __init__(
+        self,
+        config: SocialConfig,
+        rng: np.random.Generator,
+        observer: HeldOutObserver | None = None,
+    ) -> None:
+        self.cfg = c = config
+        self.rng = rng
+        self.observer = observer
+        self.layout = ActionLayout(c.num_players)
+        n = self.n = c.num_players
+        self.names = [f"{COLOURS[i]} (player_{i})" for i in range(n)]
+        imposters = rng.choice(n, size=c.num_imposters, replace=False)
+        self.imposters: tuple[int, ...] = tuple(sorted(int(i) for i in imposters))
+        self.is_imposter = np.zeros(n, dtype=bool)
+        self.is_imposter[list(self.imposters)] = True
+        self.alive = np.ones(n, dtype=bool)
+        self.room = np.full(n, c.start_room, dtype=np.int64)
+        self.busy = np.zeros(n, dtype=np.int64)
+        self.activity: list[str | None] = [None] * n
+        self.working_on = np.full(n, -1, dtype=np.int64)
+        self.task_room = rng.integers(0, c.num_rooms, size=(n, c.num_tasks))
+        self.task_done = np.zeros((n, c.num_tasks), dtype=bool)
+        self.task_room[self.is_imposter] = -1
+        self.task_done[self.is_imposter] = True
+        self.cooldown = np.where(self.is_imposter, c.kill_cooldown, 0).astype(np.int64)
+        self.body_room = np.full(n, -1, dtype=np.int64)  # unreported bodies
+        self.witnessed = np.zeros((n, n), dtype=bool)  # witnessed[w, killer]
+        self.kills = 0
+        self.ejected: list[int] = []
+        self.tick = 0
+        self.phase = GAMEPLAY
+        self.winner: str | None = None
+        self.win_reason = ""
+        self.discussion = -1
+        self.speakers: list[int] = []
+        self.message = 0  # messages sent in this discussion
+        self.speaker = -1
+        self._prior_p: float | None = None
+        self._prior_observer: float | None = None
+        self.surveys: list[SurveyRecord] = []
+        self.public_log: list[str] = []
+        self.lines: list[list[str]] = [[] for _ in range(n)]
+        self._last_view: list[str] = [""] * n
+        self.components = {k: np.zeros(n) for k in ("win", "task", "discussion", "held_out")}
+        self._intro()
+        self._describe_rooms()
+
+    # -- text --------------------------------------------------------------------------------
+
+    def _tell(self, seat: int, text: str) -> None:
+        self.lines[seat].append(f"[{self.tick}] {text}")
+
+    def _tell_all(self, text: str, *, public: bool = True) -> None:
+        line = f"[{self.tick}] {text}"
+        for lines in self.lines:
+            lines.append(line)
+        if public:
+            self.public_log.append(line)
+
+    def room_name(self, room: int) -> str:
+        return f"({room % self.cfg.width},{room // self.cfg.width})"
+
+    def _intro(self) -> None:
+        c = self.cfg
+        self._tell_all(
+            f"You are playing a social deduction game on a {c.width}x{c.height} grid of rooms. "
+            f"Players: {', '.join(self.names)}. {c.num_imposters} of them "
+            f"{'is an Imposter' if c.num_imposters == 1 else 'are Imposters'}, the rest are "
+            "Crewmates. Crewmates win by finishing all their tasks or ejecting every Imposter; "
+            "Imposters win when they are at least as many as the living Crewmates."
+        )
+        for seat in range(self.n):
+            self._tell(seat, f"You are {self.names[seat]}.")
+            if self.is_imposter[seat]:
+                mates = ", ".join(self.names[i] for i in self.imposters)
+                self._tell(
+                    seat,
+                    f"You are an Imposter (imposters: {mates}). Kill Crewmates when alone with "
+                    f"them (cooldown {c.kill_cooldown} ticks) and avoid being ejected.",
+                )
+            else:
+                tasks = ", ".join(
+                    f"task {t} in room {self.room_name(int(r))}"
+                    for t, r in enumerate(self.task_room[seat])
+                )
+                self._tell(seat, f"You are a Crewmate. Your tasks: {tasks}.")
+
+    def _describe_rooms(self) -> None:
+        """Tell each idle living seat what it sees, when that changed."""
+        for seat in range(self.n):
+            if not self.alive[seat] or self.busy[seat]:
+                continue
+            view = self.view_text(seat)
+            if view != self._last_view[seat]:
+                self._last_view[seat] = view
+                self._tell(seat, view)
+
+    def view_text(self, seat: int) -> str:
+        r = int(self.room[seat])
+        others = [self.names[j] for j in self.visible(seat) if j != seat]
+        bodies = [self.names[j] for j in np.flatnonzero(self.body_room == r)]
+        parts = [f"You are in room {self.room_name(r)}."]
+        parts.append(f"You see {', '.join(others)}." if others else "You are alone.")
+        if bodies:
+            parts.append(f"You see the dead body of {', '.join(bodies)}!")
+        if self.is_imposter[seat]:
+            cd = int(self.cooldown[seat])
+            parts.append(f"You can kill in {cd} ticks." if cd else "You can kill now.")
+        else:
+            here = [t for t in self.open_tasks(seat) if self.task_room[seat, t] == r]
+            parts.append(f"Your tasks here: {here}." if here else "No task of yours here.")
+        return " ".join(parts)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def visible(self, seat: int) -> np.ndarray:
+        """Living seats in ``seat``'s room (itself included)."""
+        return np.flatnonzero(self.alive & (self.room == self.room[seat]))
+
+    def open_tasks(self, seat: int) -> list[int]:
+        return [int(t) for t in np.flatnonzero(~self.task_done[seat])]
+
+    def living_crew(self) -> int:
+        return int(np.sum(self.alive & ~self.is_imposter))
+
+    def living_imposters(self) -> int:
+        return int(np.sum(self.alive & self.is_imposter))
+
+    def mask(self, seat: int) -> np.ndarray:
+        """The discrete actions ``seat`` may take now (int8, 1 = allowed)."""
+        lay = self.layout
+        m = np.zeros(lay.size, dtype=np.int8)
+        if self.winner is not None or not self.alive[seat]:
+            m[lay.NONE] = 1
+            return m
+        if self.phase == VOTE:
+            m[lay.vote : lay.skip] = self.alive
+            m[lay.vote + seat] = 0
+            m[lay.skip] = 1
+            return m
+        if self.phase != GAMEPLAY or self.busy[seat]:
+            m[lay.NONE] = 1
+            return m
+        m[lay.WAIT] = 1
+        r = int(self.room[seat])
+        x, y = r % self.cfg.width, r // self.cfg.width
+        for k, (_, dx, dy) in enumerate(MOVES):
+            if 0 <= x + dx < self.cfg.width and 0 <= y + dy < self.cfg.height:
+                m[lay.MOVE + k] = 1
+        if self.is_imposter[seat]:
+            if self.cooldown[seat] == 0:
+                targets = self.alive & ~self.is_imposter & (self.room == r)
+                m[lay.KILL : lay.KILL + self.n] = targets
+        elif np.any(~self.task_done[seat] & (self.task_room[seat] == r)):
+            m[lay.TASK] = 1
+        m[lay.report : lay.report + self.n] = self.body_room == r
+        return m
+
+    # -- gameplay ----------------------------------------------------------------------------
+
+    def play_tick(self, choices: Sequence[int]) -> None:
+        """One gameplay tick from each seat's (allowed) action index; dead seats' are ignored.
+
+        Order within a tick: kills, then reports (of bodies present before this tick), then
+        moves, tasks and waits, then timers; then win checks and meeting triggers.
+        """
+        lay, cfg = self.layout, self.cfg
+        acting = [s for s in range(self.n) if self.alive[s]]
+        # Kills first: a victim's own action this tick does not happen.
+        for s in acting:
+            a = choices[s]
+            if lay.KILL <= a < lay.report:
+                self._kill(s, a - lay.KILL)
+        reporter, body = -1, -1
+        for s in acting:
+            a = choices[s]
+            if lay.report <= a < lay.vote and self.alive[s] and reporter < 0:
+                reporter, body = s, a - lay.report
+        for s in acting:
+            if not self.alive[s]:
+                continue
+            a = choices[s]
+            if lay.MOVE <= a < lay.TASK:
+                _, dx, dy = MOVES[a - lay.MOVE]
+                self.room[s] += dx + dy * cfg.width
+                self.activity[s], self.busy[s] = "walk", cfg.move_time
+                self._tell(s, f"You walk {MOVES[a - lay.MOVE][0]}.")
+            elif a == lay.TASK:
+                here = [t for t in self.open_tasks(s) if self.task_room[s, t] == self.room[s]]
+                self.working_on[s] = here[0]
+                self.activity[s], self.busy[s] = "task", cfg.task_time
+                self._tell(s, f"You start task {here[0]}.")
+            elif a == lay.WAIT:
+                self.activity[s], self.busy[s] = "wait", 1
+        for s in range(self.n):
+            if self.busy[s] and self.alive[s]:
+                self.busy[s] -= 1
+                if self.busy[s] == 0:
+                    self._finish_activity(s)
+        np.maximum(self.cooldown - 1, 0, out=self.cooldown, where=self.is_imposter)
+        self.tick += 1
+        if self._check_win():
+            return
+        if reporter >= 0:
+            self._tell_all(
+                f"{self.names[reporter]} reported the dead body of {self.names[body]} in "
+                f"room {self.room_name(int(self.room[reporter]))}. A discussion begins."
+            )
+            self._start_discussion()
+        elif cfg.meeting_interval and self.tick % cfg.meeting_interval == 0:
+            self._tell_all(f"Tick {self.tick}: an emergency meeting begins.")
+            self._start_discussion()
+        else:
+            self._describe_rooms()
+
+    def _kill(self, killer: int, victim: int) -> None:
+        if not self.alive[victim] or self.cooldown[killer]:
+            return  # another imposter got there first, or this one already killed this tick
+        r = int(self.room[killer])
+        self.alive[victim] = False
+        self.busy[victim] = 0
+        self.body_room[victim] = r
+        self.cooldown[killer] = self.cfg.kill_cooldown
+        self.kills += 1
+        self.components["task"][killer] += 1.0
+        self._tell(killer, f"You killed {self.names[victim]}.")
+        self._tell(victim, f"{self.names[killer]} killed you. You are dead.")
+        for w in np.flatnonzero(self.alive & (self.room == r)):
+            if w != killer:
+                self.witnessed[w, killer] = True
+                self._tell(int(w), f"You see {self.names[killer]} kill {self.names[victim]} here!")
+
+    def _finish_activity(self, s: int) -> None:
+        if self.activity[s] == "task":
+            t = int(self.working_on[s])
+            self.task_done[s, t] = True
+            self.components["task"][s] += 1.0
+            self._tell(s, f"You finished task {t}.")
+        self.activity[s] = None
+        self.working_on[s] = -1
+
+    # -- win conditions ----------------------------------------------------------------------
+
+    def _check_win(self) -> bool:
+        if self.living_imposters() == 0:
+            return self._end("crew", "all imposters were ejected")
+        if self.living_imposters() >= self.living_crew():
+            return self._end("imposters", "imposters are at least as many as the crew")
+        crew = self.alive & ~self.is_imposter
+        if np.all(self.task_done[crew]):
+            return self._end("crew", "every living crewmate finished their tasks")
+        return False
+
+    def _end(self, winner: str, reason: str) -> bool:
+        self.winner, self.win_reason = winner, reason
+        won = ~self.is_imposter if winner == "crew" else self.is_imposter
+        self.components["win"][won] += 1.0
+        names = ", ".join(self.names[i] for i in self.imposters)
+        self._tell_all(f"Game over: {winner} win ({reason}). The imposters were {names}.")
+        return True
+
+    # -- discussion --------------------------------------------------------------------------
+
+    def _start_discussion(self) -> None:
+        self.discussion += 1
+        self.body_room[:] = -1
+        self.busy[:] = 0
+        self.activity = [None] * self.n
+        self.working_on[:] = -1
+        living = [int(s) for s in np.flatnonzero(self.alive)]
+        order = [living[i] for i in self.rng.permutation(len(living))]
+        self.speakers = order * self.cfg.messages_per_player
+        self.message = 0
+        self.speaker = -1
+        self._prior_p = None
+        self._prior_observer = None
+        self.phase = SURVEY
+        self._tell_all(
+            f"Living players: {', '.join(self.names[s] for s in living)}. Each will speak "
+            f"{self.cfg.messages_per_player} times in this order: "
+            f"{', '.join(self.names[s] for s in order)}; then everyone votes."
+        )
+
+    def surveyed(self) -> list[int]:
+        """The seats that answer the current survey (every living seat)."""
+        return [int(s) for s in np.flatnonzero(self.alive)]
+
+    def fallback_belief(self, seat: int) -> np.ndarray:
+        """The belief used for an invalid survey: uniform over the other living seats."""
+        others = self.alive.copy()
+        others[seat] = False
+        return others / others.sum()
+
+    def answer_survey(self, beliefs: dict[int, np.ndarray | None]) -> None:
+        """Record each surveyed seat's belief (None = invalid: the fallback is used) and pay
+        the survey's rewards; then move on to the next speaker or the vote."""
+        crew_beliefs = []
+        for s in self.surveyed():
+            b = beliefs.get(s)
+            valid = b is not None
+            if b is None:
+                b = self.fallback_belief(s)
+            self.surveys.append(
+                SurveyRecord(
+                    self.discussion,
+                    self.message,
+                    s,
+                    bool(self.is_imposter[s]),
+                    b,
+                    self.imposters,
+                    valid,
+                )
+            )
+            if not self.is_imposter[s]:
+                crew_beliefs.append(b)
+        p = crew_belief(crew_beliefs, self.imposters)
+        crew = self.alive & ~self.is_imposter
+        imps = self.alive & self.is_imposter
+        if self._prior_p is None:  # first survey of the discussion: the belief bonus
+            self.components["task"][crew] += p - 1.0
+            self.components["task"][imps] -= p - 1.0
+        elif self.speaker >= 0:
+            self.components["discussion"][self.speaker] += speaking_reward(
+                self._prior_p, p, bool(self.is_imposter[self.speaker])
+            )
+        self._prior_p = p
+        if self.observer is not None:
+            o = imposter_mass(
+                np.asarray(self.observer(list(self.public_log), self.alive.copy()), float),
+                self.imposters,
+            )
+            if self._prior_observer is not None and self.speaker >= 0:
+                self.components["held_out"][self.speaker] += speaking_reward(
+                    self._prior_observer, o, bool(self.is_imposter[self.speaker])
+                )
+            self._prior_observer = o
+        if self.message < len(self.speakers):
+            self.speaker = self.speakers[self.message]
+            self.phase = SPEAK
+            self._tell(self.speaker, "It is your turn to speak.")
+        else:
+            self.speaker = -1
+            self.phase = VOTE
+            self._tell_all("The vote begins: vote for a living player to eject, or skip.")
+
+    def speak(self, message: str) -> None:
+        """The current speaker says ``message`` (already checked and cleaned by the env)."""
+        s = self.speaker
+        for seat in range(self.n):
+            if seat == s:
+                self._tell(seat, f'You said: "{message}"')
+        self.public_log.append(f'[{self.tick}] {self.names[s]}: "{message}"')
+        for seat in range(self.n):
+            if seat != s:
+                self._tell(seat, f'{self.names[s]} said: "{message}"')
+        self.message += 1
+        self.phase = SURVEY
+
+    # -- vote --------------------------------------------------------------------------------
+
+    def vote(self, votes: dict[int, int]) -> int:
+        """Resolve the vote (``votes[seat]`` = target seat or -1 for skip; missing = skip).
+
+        Plurality ejects; a tie for the most votes, or skip holding the most, ejects nobody.
+        Crewmates who voted for an imposter earn +1 ``task``. Returns the ejected seat or -1.
+        """
+        voters = self.surveyed()
+        tally: dict[int, int] = {}
+        for s in voters:
+            target = votes.get(s, -1)
+            tally[target] = tally.get(target, 0) + 1
+            if target >= 0 and self.is_imposter[target] and not self.is_imposter[s]:
+                self.components["task"][s] += 1.0
+        top = max(tally.values())
+        leaders = [t for t, k in tally.items() if k == top]
+        ejected = leaders[0] if len(leaders) == 1 and leaders[0] >= 0 else -1
+        counts = ", ".join(
+            f"{'skip' if t < 0 else self.names[t]}: {k}" for t, k in sorted(tally.items())
+        )
+        if ejected >= 0:
+            self.alive[ejected] = False
+            self.ejected.append(ejected)
+            self._tell_all(f"Votes: {counts}. {self.names[ejected]} is ejected.")
+        else:
+            self._tell_all(f"Votes: {counts}. Nobody is ejected.")
+        if not self._check_win():
+            self._back_to_gameplay()
+        return ejected
+
+    def _back_to_gameplay(self) -> None:
+        self.phase = GAMEPLAY
+        self.speaker = -1
+        self.room[:] = self.cfg.start_room
+        self.cooldown[self.is_imposter] = self.cfg.kill_cooldown
+        self._last_view = [""] * self.n
+        self._describe_rooms()

@@ -4,6 +4,11 @@ A family subclasses :class:`AgenticEnv`, declares its components and default wei
 ``reset``/``step`` calls :meth:`AgenticEnv._start_episode` and :meth:`AgenticEnv._finish_step`,
 which build the ``info`` dict of ARCHITECTURE.md §2 and the scalar reward from the components,
 so the weighted-sum invariant holds by construction.
+
+Two more rules every family shares live here: ``reset(options=...)`` accepts only the options a
+family declares in :attr:`AgenticEnv.RESET_OPTIONS` (checked by :meth:`AgenticEnv._reset_options`;
+anything else is a :class:`~rewardgym.errors.ConfigError` naming it), and ``render()`` without
+a render mode warns as Gymnasium's own envs do (:meth:`AgenticEnv._render_mode_missing`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import gymnasium as gym
+from gymnasium import logger as gym_logger
 
 from rewardgym.contract import weighted_reward
 from rewardgym.errors import ConfigError, ResetNeeded
@@ -28,6 +34,12 @@ class AgenticEnv(gym.Env):
             (must include ``"task"``), in a stable order.
         DEFAULT_WEIGHTS: the weight of each component in the scalar reward (missing = 0).
         COST_KEYS: the cost counters the env accumulates per episode.
+        RESET_OPTIONS: the keys ``reset(options=...)`` accepts and the type(s) of each value;
+            ``reset`` calls :meth:`_reset_options` first, so an unknown key or a wrong type is a
+            ``ConfigError`` naming it (the default accepts none).
+
+    ``info["is_success"]`` repeats ``info["success"]`` (Stable-Baselines3's name, read by its
+    ``Monitor`` and its ``rollout/success_rate``).
 
     The constructor argument ``reward_weights`` (a partial mapping) overrides defaults; unknown
     names fail at construction.
@@ -36,6 +48,7 @@ class AgenticEnv(gym.Env):
     COMPONENTS: ClassVar[tuple[str, ...]] = ("task",)
     DEFAULT_WEIGHTS: ClassVar[Mapping[str, float]] = {"task": 1.0}
     COST_KEYS: ClassVar[tuple[str, ...]] = ()
+    RESET_OPTIONS: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
 
     def __init__(self, reward_weights: Mapping[str, float] | None = None) -> None:
         if "task" not in self.COMPONENTS:
@@ -64,6 +77,50 @@ class AgenticEnv(gym.Env):
         return {}
 
     # -- helpers for subclasses --------------------------------------------------------------
+
+    def _reset_options(self, options: Any) -> dict[str, Any]:
+        """``options`` checked against :attr:`RESET_OPTIONS` (None = no options).
+
+        Raises:
+            ConfigError: if ``options`` is not a mapping with string keys, holds a key the env
+                does not declare, or a value of the wrong type; the message names them.
+        """
+        name = type(self).__name__
+        valid = sorted(self.RESET_OPTIONS)
+        if options is None:
+            return {}
+        if not isinstance(options, Mapping):
+            raise ConfigError(
+                f"{name}.reset: options must be a dict (or None), got {type(options).__name__}; "
+                f"valid keys: {valid}"
+            )
+        unknown = sorted(repr(key) for key in options if key not in self.RESET_OPTIONS)
+        if unknown:
+            raise ConfigError(
+                f"{name}.reset: unknown option(s) {', '.join(unknown)}; valid keys: {valid}"
+            )
+        for key, value in options.items():
+            types = self.RESET_OPTIONS[key]
+            types = types if isinstance(types, tuple) else (types,)
+            if value is not None and (
+                not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+            ):
+                expected = " or ".join(t.__name__ for t in types)
+                raise ConfigError(
+                    f"{name}.reset: options[{key!r}] must be {expected}, "
+                    f"got {type(value).__name__} {value!r:.80}"
+                )
+        return {key: value for key, value in options.items() if value is not None}
+
+    def _render_mode_missing(self) -> None:
+        """Warn (as Gymnasium's envs do) that ``render()`` was called without a render mode."""
+        modes = self.metadata.get("render_modes", [])
+        spec_id = self.spec.id if self.spec is not None else type(self).__name__
+        gym_logger.warn(
+            "You are calling render method without specifying any render mode. You can specify "
+            f'the render_mode at initialization, e.g. gym.make("{spec_id}", '
+            f'render_mode="{modes[0] if modes else "ansi"}"); valid modes: {list(modes)}'
+        )
 
     def _start_episode(self, task_id: str) -> dict[str, Any]:
         """Begin an episode of ``task_id``; returns the ``info`` for ``reset``.
@@ -132,6 +189,7 @@ class AgenticEnv(gym.Env):
             "reward_weights": dict(self.reward_weights),
             "cost": dict(self._cost),
             "success": success,
+            "is_success": success,
             "invalid_action": invalid_action,
         }
         info.update(extra)

@@ -148,7 +148,9 @@ class CodeExecEnv(AgenticEnv):
     ## Starting State
 
     ``reset(seed)`` draws a task uniformly with ``np_random``; ``options={"task_id": id}``
-    picks one. ``info["entry_point"]`` names the function to write.
+    (a str, e.g. ``"HumanEval/0"``) picks one. That is the only option: another key, a
+    non-dict ``options`` or a task id this env does not hold raises ``ConfigError`` naming
+    it. ``info["entry_point"]`` names the function to write.
 
     ## Episode End
 
@@ -183,6 +185,7 @@ class CodeExecEnv(AgenticEnv):
     COMPONENTS = ("task", "tests_passed", "compile_ok", "format")
     DEFAULT_WEIGHTS = {"task": 1.0, "tests_passed": 0.0, "compile_ok": 0.0, "format": 0.0}
     COST_KEYS = ("sandbox_s",)
+    RESET_OPTIONS = {"task_id": str}
 
     def __init__(self, **kwargs: Any) -> None:
         try:
@@ -215,8 +218,9 @@ class CodeExecEnv(AgenticEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        options = self._reset_options(options)
         super().reset(seed=seed)
-        task_id = (options or {}).get("task_id")
+        task_id = options.get("task_id")
         if task_id is not None:
             if task_id not in self._by_id:
                 raise ConfigError(
@@ -294,9 +298,10 @@ class CodeExecEnv(AgenticEnv):
         return self._observation_out(), reward, terminated, False, info
 
     def render(self) -> str | None:
-        if self.render_mode == "ansi":
-            return render_observation(self._observation)
-        return None
+        if self.render_mode is None:
+            self._render_mode_missing()
+            return None
+        return render_observation(self._observation)
 
     def close(self) -> None:
         sandbox, self._sandbox = self._sandbox, None

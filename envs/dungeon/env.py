@@ -57,6 +57,7 @@ class DungeonEnv(AgenticEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 10}
     COMPONENTS = ("task", "score", "events")
     DEFAULT_WEIGHTS = {"task": 1.0, "score": 0.0, "events": 0.0}
+    RESET_OPTIONS = {"task_id": str}
     TASK: ClassVar[str] = "dungeon"
     #: Level settings a task needs; registrations and users may override them.
     LEVEL_DEFAULTS: ClassVar[dict[str, Any]] = {}
@@ -126,14 +127,32 @@ class DungeonEnv(AgenticEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        options = self._reset_options(options)
         super().reset(seed=seed)
         level_seed = child_seed(self.np_random)
+        if "task_id" in options:
+            level_seed = self._level_seed(options["task_id"])
         info = self._start_episode(f"dungeon-{self.TASK}-{level_seed:016x}")
         self.game = Game(self.level_config, np.random.default_rng(level_seed))
         self._message = ""
         obs = self._observe()
         info.update(self._extra_info([]))
         return obs, info
+
+    def _level_seed(self, task_id: str) -> int:
+        """The level seed a ``task_id`` of this task names (``dungeon-<task>-<16 hex digits>``)."""
+        prefix = f"dungeon-{self.TASK}-"
+        digits = task_id[len(prefix) :]
+        if (
+            not task_id.startswith(prefix)
+            or len(digits) != 16
+            or any(c not in "0123456789abcdef" for c in digits)
+        ):
+            raise ConfigError(
+                f"{type(self).__name__}.reset: options['task_id']={task_id!r} is not a task of "
+                f"this env; ids look like {prefix}<16 hex digits> (info['task_id'] of an episode)"
+            )
+        return int(digits, 16)
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         self._check_running()
@@ -179,7 +198,10 @@ class DungeonEnv(AgenticEnv):
         return obs, reward, terminated, truncated, info
 
     def render(self) -> str | np.ndarray | None:
-        if self.render_mode is None or self._last_obs is None:
+        if self.render_mode is None:
+            self._render_mode_missing()
+            return None
+        if self._last_obs is None:
             return None
         glyphs = self._last_obs["glyphs"]
         if self.render_mode == "ansi":

@@ -9,6 +9,7 @@ shaping and LLM-reward code runs on both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -32,6 +33,11 @@ NLE_TASKS: dict[str, str] = {
 # NetHack 3.6 cmap index of the staircase down (S_dnstair).
 _S_DNSTAIR = 24
 _SEED_MOD = 2**31 - 1
+#: The observation keys we expose; ``tty_chars`` is read too, for ``render("ansi")``.
+_OBS_KEYS = ("glyphs", "blstats", "message")
+_TASK_ID = re.compile(
+    r"nle-(?P<task>[a-z]+)-(?P<core>[0-9a-f]+)-(?P<disp>[0-9a-f]+)-(?P<lgen>[0-9a-f]+)"
+)
 
 
 class NLETaskEnv(AgenticEnv):
@@ -67,25 +73,33 @@ class NLETaskEnv(AgenticEnv):
     Starting State
         A new NetHack game (``character``, default ``mon-hum-neu-mal``) seeded from the reset
         seed (core, disp and level-generation seeds, no reseeding, moon phase fixed), so the
-        same seed gives the same first level.
+        same seed gives the same first level. ``info["task_id"]``
+        (``nle-<task>-<core>-<disp>-<lgen>``, the seeds in hex) names the game:
+        ``reset(options={"task_id": ...})`` starts it again. That is the only option: another
+        key, a wrong type or an id of another task raises ``ConfigError`` naming it.
 
     Episode End
         Terminated when NLE ends the game (death, or the Staircase goal); ``success`` is True
         for Staircase when the goal was reached, for the other tasks when the episode earned
-        any task reward. Truncated after ``max_steps`` steps.
+        any task reward. Truncated after ``max_steps`` steps (``success=False``); the
+        registration carries the same limit (``gym.spec(id).max_episode_steps``); to change
+        it pass both, ``gym.make(id, max_steps=n, max_episode_steps=n)``.
 
     Arguments
         ``task`` (one of ``NLE_TASKS``), ``max_steps`` (int, default 1000), ``character``
         (str), ``penalty_step`` (float, NLE's frozen-step penalty, default 0.0),
-        ``render_mode`` ("ansi"), ``reward_weights`` (partial dict).
+        ``render_mode`` (``"ansi"``: the 24x80 terminal, message and status lines included;
+        ``"rgb_array"``: NLE's tile image, uint8 (336, 1264, 3)), ``reward_weights``
+        (partial dict).
 
     Version History
         v0: initial version (nle 1.3).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 10}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 10}
     COMPONENTS = ("task", "score", "events")
     DEFAULT_WEIGHTS = {"task": 1.0, "score": 0.0, "events": 0.0}
+    RESET_OPTIONS = {"task_id": str}
 
     def __init__(
         self,
@@ -102,8 +116,11 @@ class NLETaskEnv(AgenticEnv):
             raise ConfigError(f"unknown NLE task {task!r}; valid: {sorted(NLE_TASKS)}")
         if not isinstance(max_steps, int) or max_steps < 1:
             raise ConfigError(f"max_steps must be a positive int, got {max_steps!r}")
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode {render_mode!r} is not supported; use 'ansi'")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(
+                f"render_mode {render_mode!r} is not supported; use one of "
+                f"{self.metadata['render_modes']}"
+            )
         try:
             import nle.env.tasks as nle_tasks
             from nle import nethack
@@ -115,27 +132,34 @@ class NLETaskEnv(AgenticEnv):
         self.max_steps = max_steps
         self.render_mode = render_mode
         self._nle = cls(
-            observation_keys=("glyphs", "blstats", "message"),
+            observation_keys=(*_OBS_KEYS, "tty_chars"),
             # Our own counter truncates; NLE's abort (one step later) reports it as an end.
             max_episode_steps=max_steps + 1,
             character=character,
             penalty_step=penalty_step,
-            render_mode="ansi",
+            # NLE's "pixel" mode draws its tiles (set up only when asked for).
+            render_mode="pixel" if render_mode == "rgb_array" else "ansi",
             fix_moon_phase=True,
         )
-        self.observation_space = self._nle.observation_space
+        self.observation_space = gym.spaces.Dict(
+            {key: self._nle.observation_space[key] for key in _OBS_KEYS}
+        )
         self.action_space = gym.spaces.Discrete(self._nle.action_space.n)
         self._wait = list(self._nle.actions).index(nethack.MiscDirection.WAIT)
         self._stairs_glyph = nethack.GLYPH_CMAP_OFF + _S_DNSTAIR
         self._obs: dict[str, np.ndarray] | None = None
+        self._tty: np.ndarray | None = None
         self._task_return = 0.0
         self._closed = False
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        options = self._reset_options(options)
         super().reset(seed=seed)
         core, disp, lgen = (child_seed(self.np_random) % _SEED_MOD for _ in range(3))
+        if "task_id" in options:
+            core, disp, lgen = self._seeds(options["task_id"])
         self._nle.seed(core, disp, reseed=False, lgen=lgen)
         obs, _ = self._nle.reset()
         info = self._start_episode(f"nle-{self.task}-{core:x}-{disp:x}-{lgen:x}")
@@ -189,10 +213,16 @@ class NLETaskEnv(AgenticEnv):
         )
         return obs, reward_out, terminated, truncated, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self._obs is None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            self._render_mode_missing()
             return None
-        return self._nle.render()
+        if self._obs is None or self._closed:
+            return None
+        if self.render_mode == "rgb_array":
+            return np.array(self._nle.render(), copy=True)
+        assert self._tty is not None
+        return "\n".join(row.tobytes().decode("latin-1").rstrip() for row in self._tty) + "\n"
 
     def close(self) -> None:
         if not self._closed:
@@ -201,9 +231,24 @@ class NLETaskEnv(AgenticEnv):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _copy(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {key: np.array(value, copy=True) for key, value in obs.items()}
+    def _copy(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Our observation keys, copied (NLE reuses its buffers); keeps the terminal for
+        ``render``."""
+        self._tty = np.array(obs["tty_chars"], copy=True)
+        return {key: np.array(obs[key], copy=True) for key in _OBS_KEYS}
+
+    def _seeds(self, task_id: str) -> tuple[int, int, int]:
+        """The (core, disp, lgen) seeds a ``task_id`` of this task names."""
+        match = _TASK_ID.fullmatch(task_id)
+        if match is None or match["task"] != self.task:
+            raise ConfigError(
+                f"NLETaskEnv.reset: options['task_id']={task_id!r} is not a task of this env; "
+                f"ids look like nle-{self.task}-<core>-<disp>-<lgen> (info['task_id'])"
+            )
+        seeds = tuple(int(match[k], 16) for k in ("core", "disp", "lgen"))
+        if any(x >= _SEED_MOD for x in seeds):
+            raise ConfigError(f"NLETaskEnv.reset: a seed in task_id {task_id!r} is too large")
+        return seeds  # type: ignore[return-value]
 
     @staticmethod
     def _text(obs: dict[str, np.ndarray]) -> str:

@@ -46,10 +46,16 @@ _COMMON = """
         with doorways, open and closed doors; you stand in a random room, the stairs lie in
         another; loot, hidden dart traps and monsters (never in your room) as configured.
         Rooms are lit (entering one reveals it); corridors show the 3x3 around you.
+        ``info["task_id"]`` (``dungeon-<task>-<16 hex digits>``) names the level:
+        ``reset(options={"task_id": ...})`` replays it (with the same actions, the same
+        episode). That is the only option: another key, a wrong type or an id of another
+        task raises ``ConfigError`` naming it.
 
     Episode End
         Terminated on success or death (monster, trap or starvation; ``success=False``).
-        Truncated after ``max_steps`` steps (``success=False``).
+        Truncated after ``max_steps`` steps (``success=False``); the registration carries
+        the same limit (``gym.spec(id).max_episode_steps``). To change it, pass both:
+        ``gym.make(id, max_steps=n, max_episode_steps=n)``.
 
     Arguments
         ``max_steps`` (int), ``crop_size`` (odd int or None), ``render_mode`` ("ansi",

@@ -22,6 +22,7 @@ __all__ = [
     "check_policy_invariance",
     "random_mdp",
     "shape_reward",
+    "starc_canonical",
     "starc_distance",
     "tabular_from_env",
     "value_iteration",
@@ -125,10 +126,13 @@ def shape_reward(mdp: TabularMDP, potential: Sequence[float], gamma: float) -> n
 def starc_distance(R1: Any, R2: Any, P: Any, gamma: float, *, done: Any = None) -> float:
     """STARC distance between two rewards on one tabular MDP, in [0, 1].
 
-    Canonicalise each reward by value-adjusted levelling with the uniform policy
-    (``c(R)(s,a,s') = R(s,a,s') - V(s) + gamma*(1-done)*V(s')``, which removes potential
-    shaping), normalise to unit L2 norm (a zero reward stays zero), and return half the L2
-    distance. So ``d(R, c*R + shaping) = 0`` for ``c > 0`` and ``d(R, -R) = 1``.
+    Canonicalise each reward by value-adjusted levelling with the uniform policy ``pi``:
+    ``c(R)(s,a) = E_{S'~P(s,a)}[R(s,a,S') - V(s) + gamma*(1-done)*V(S')]`` with ``V = V^pi_R``
+    (the expectation over the next state is part of the canonicalisation: it removes potential
+    shaping and any zero-mean noise over next states, so ``c(R)`` is a function of ``(s, a)``);
+    normalise to unit L2 norm over ``(s, a)`` (a zero reward stays zero); return half the L2
+    distance. So ``d(R, c*R + shaping) = 0`` for ``c > 0``, ``d(R, R + noise) = 0`` when the
+    noise has mean 0 under ``P(s, a, .)``, and ``d(R, -R) = 1``.
 
     Args:
         R1: the first reward, shape ``(S, A, S)`` or ``(S, A)``.
@@ -141,16 +145,19 @@ def starc_distance(R1: Any, R2: Any, P: Any, gamma: float, *, done: Any = None) 
     mdp2 = TabularMDP.build(P, R2, done)
     if not 0.0 <= gamma < 1.0:
         raise ConfigError(f"starc_distance needs gamma in [0, 1), got {gamma}")
-    n_a = mdp1.P.shape[1]
-    uniform = np.full((mdp1.n_states, n_a), 1.0 / n_a)
+    return float(0.5 * np.linalg.norm(starc_canonical(mdp1, gamma) - starc_canonical(mdp2, gamma)))
 
-    def canonical(mdp: TabularMDP) -> np.ndarray:
-        V = _policy_value(mdp, mdp.R, gamma, uniform)
-        c = mdp.R - V[:, None, None] + gamma * (~mdp.done) * V[None, None, :]
-        norm = np.linalg.norm(c)
-        return c / norm if norm > 1e-12 else np.zeros_like(c)
 
-    return float(0.5 * np.linalg.norm(canonical(mdp1) - canonical(mdp2)))
+def starc_canonical(mdp: TabularMDP, gamma: float) -> np.ndarray:
+    """The normalised value-adjusted-levelling canonicalisation ``c(R)(s, a)`` of ``mdp.R``
+    (uniform policy), as :func:`starc_distance` uses it; shape ``(S, A)``."""
+    n_a = mdp.P.shape[1]
+    uniform = np.full((mdp.n_states, n_a), 1.0 / n_a)
+    V = _policy_value(mdp, mdp.R, gamma, uniform)
+    after = mdp.R - V[:, None, None] + gamma * (~mdp.done) * V[None, None, :]
+    c = (mdp.P * after).sum(axis=2)  # the expectation over S' ~ P(s, a, .)
+    norm = np.linalg.norm(c)
+    return c / norm if norm > 1e-12 else np.zeros_like(c)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,21 @@ def test_starc_is_one_for_opposite_rewards_and_between_otherwise():
     )
 
 
+@pytest.mark.parametrize("terminal_prob", [0.0, 0.3])
+def test_starc_ignores_zero_mean_noise_over_next_states(terminal_prob):
+    """Value-adjusted levelling takes E_{S'}[R(s,a,S') - V(s) + gamma*V(S')] (METHODS.md §6):
+    rewards that differ only by noise with mean 0 under P(s, a, .) are the same reward."""
+    mdp = random_mdp(n_states=6, n_actions=3, seed=5, terminal_prob=terminal_prob)
+    noise = np.random.default_rng(11).normal(scale=2.0, size=mdp.R.shape)
+    noise -= (mdp.P * noise).sum(axis=2, keepdims=True)  # mean 0 over S' ~ P(s, a, .)
+    assert np.abs(noise).max() > 0.5
+    noisy = mdp.R + noise
+    assert starc_distance(mdp.R, noisy, mdp.P, 0.9, done=mdp.done) == pytest.approx(0.0, abs=1e-9)
+    # Noise whose mean over next states is not 0 does change the reward.
+    biased = mdp.R + np.random.default_rng(12).normal(scale=2.0, size=mdp.R.shape)
+    assert starc_distance(mdp.R, biased, mdp.P, 0.9, done=mdp.done) > 0.05
+
+
 def test_starc_accepts_state_action_rewards():
     mdp = random_mdp(n_states=4, n_actions=2, seed=2, terminal_prob=0.0)
     r_sa = np.random.default_rng(3).normal(size=(4, 2))

@@ -62,6 +62,8 @@ class Report:
     cost_key: str = "wall_s"
     #: The stored rows the report was built from (the extra sections read them).
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: Replayed episodes for the page's viewer (``viewer.viewer_episodes``).
+    episodes_shown: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def envs(self) -> list[str]:
@@ -73,12 +75,23 @@ class Report:
 
 
 def build_report(
-    rows: Iterable[Mapping[str, Any]], *, source: str = "", seed: int = 0, cost_key: str = "wall_s"
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    source: str = "",
+    seed: int = 0,
+    cost_key: str = "wall_s",
+    episodes: list[dict[str, Any]] | None = None,
 ) -> Report:
-    """Score ``rows`` (from ``ResultsStore.rows()``) into a :class:`Report`."""
+    """Score ``rows`` (from ``ResultsStore.rows()``) into a :class:`Report`.
+
+    ``episodes`` are the replayed episodes the HTML page's viewer shows
+    (:func:`rewardgym.leaderboard.viewer.viewer_episodes`).
+    """
     rows = [dict(r) for r in rows]
     scores = score_rows(rows, seed=seed)
-    return Report(scores, suite_scores(scores), len(rows), source, cost_key, rows)
+    return Report(
+        scores, suite_scores(scores), len(rows), source, cost_key, rows, list(episodes or [])
+    )
 
 
 def _load_section(entry: str) -> Callable[[list[dict[str, Any]]], str | None]:

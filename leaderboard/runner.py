@@ -18,7 +18,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache, reduce
 from operator import add
@@ -81,6 +81,9 @@ class EpisodeJob:
     #: Also store every step (action, reward, components, weights) in the episode's record JSON;
     #: off (the default) = the episode summary (component sums, costs), all scoring needs.
     record_steps: bool = False
+    #: What the agent is (``rewardgym.leaderboard.identity.agent_identity``): the store keys
+    #: and shows the episode under it; empty = the spec itself.
+    agent_key: str = ""
 
     @property
     def key(self) -> EpisodeKey:
@@ -118,6 +121,7 @@ def plan(
     max_steps: int | None = None,
     pairs: Sequence[tuple[str, str]] | None = None,
     record_steps: bool = False,
+    identities: Mapping[str, str] | None = None,
 ) -> list[EpisodeJob]:
     """Expand a bench request into jobs, env-major so progress fills one env at a time.
 
@@ -130,18 +134,27 @@ def plan(
         max_steps: optional cap passed to ``gym.make(max_episode_steps=...)``.
         pairs: explicit (agent, env) pairs instead of the full cross product.
         record_steps: store each step's record in the episode JSON (not part of the key).
+        identities: agent spec -> identity (``identity.agent_identity``), the name the store
+            keys the agent's episodes by; a spec not in it is keyed by itself.
 
     Raises:
-        ConfigError: on an empty request or ``episodes < 1``.
+        ConfigError: on an empty request, ``episodes < 1``, ``max_steps < 1`` or a negative
+            seed.
     """
     if episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {episodes}")
+    if max_steps is not None and max_steps < 1:
+        raise ConfigError(f"--max-steps must be >= 1 (or left out), got {max_steps}")
+    negative = [s for s in seeds if int(s) < 0]
+    if negative:
+        raise ConfigError(f"seeds must be >= 0, got {negative[:5]}")
+    identities = identities or {}
     recipe = "" if recipe in ("", "none") else recipe
     combos = list(pairs) if pairs is not None else [(a, e) for e in envs for a in agents]
     if not combos or not seeds:
         raise ConfigError("nothing to run: give at least one agent, one env and one seed")
     return [
-        EpisodeJob(a, e, int(s), i, recipe, max_steps, record_steps)
+        EpisodeJob(a, e, int(s), i, recipe, max_steps, record_steps, identities.get(a, ""))
         for a, e in combos
         for s in seeds
         for i in range(episodes)
@@ -235,7 +248,7 @@ def _stored_env(env_id: str) -> tuple[str, int]:
 def _key_values(job: EpisodeJob) -> tuple[Any, ...]:
     """:attr:`EpisodeJob.key` as a plain tuple (equal to the key, and hashed the same)."""
     env_id, version = _stored_env(job.env_id)
-    return (job.agent, env_id, version, job.seed, job.episode_index, job.recipe)
+    return (job.agent_key or job.agent, env_id, version, job.seed, job.episode_index, job.recipe)
 
 
 @lru_cache(maxsize=64)
@@ -403,11 +416,13 @@ def run_episode(job: EpisodeJob, env: Any, agent: Any, spec: list[dict[str, Any]
             cost[k] = cost.get(k, 0.0) + float(v)
     env_id, version = _stored_env(job.env_id)
     success = info.get("success")
+    if success is None and played.truncated and not played.terminated:
+        success = False  # cut short (a time limit) without success: a failure in every rate
     task_return = float(sums.get("task", 0.0))
     if not math.isfinite(task_return):
         raise ValueError(f"{env_id} reported a non-finite task return {task_return}")
     row = {
-        "agent": job.agent,
+        "agent": job.agent_key or job.agent,
         "env_id": env_id,
         "env_version": version,
         "seed": job.seed,

@@ -5,8 +5,10 @@ Rules (docs/leaderboard.md):
 * the score is the raw ``task`` return of each episode (shaped rewards never count);
 * per (agent, env): the mean over *tasks* of each task's mean return, with a seeded percentile
   bootstrap 95% confidence interval over tasks;
-* success rate over episodes that report success; cost per solved task = total cost / episodes
-  solved, per cost key (``wall_s`` included);
+* success rate over every episode of an env that reports success: an episode without a verdict
+  (``success`` NULL, e.g. one cut short by ``--max-steps`` before the runner stored those as
+  failures) counts as a failure, never as left out; cost per solved task = total cost /
+  episodes solved, per cost key (``wall_s`` included);
 * pass@k with the unbiased estimator ``1 - C(n-c, k) / C(n, k)`` averaged over tasks, where each
   task has ``n >= k`` samples of which ``c`` succeeded;
 * the suite score of an agent: per env, ``(score - random) / (best scripted - random)``, the
@@ -145,8 +147,11 @@ def score_rows(
         Scores sorted by env, then mean return (best first).
     """
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    reports_success: set[str] = set()  # envs with a success verdict in some episode
     for row in rows:
         groups[(row["agent"], row["env_id"])].append(row)
+        if row["success"] is not None:
+            reports_success.add(row["env_id"])
     out: list[AgentEnvScore] = []
     for (agent, env_id), eps in groups.items():
         by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -154,7 +159,8 @@ def score_rows(
             by_task[str(r["task_id"])].append(r)
         task_means = [float(np.mean([r["task_return"] for r in t])) for t in by_task.values()]
         lo, hi = bootstrap_ci(task_means, n_boot=n_boot, seed=seed)
-        known = [r["success"] for r in eps if r["success"] is not None]
+        # no verdict = not solved, in an env that gives verdicts
+        known = [bool(r["success"]) for r in eps] if env_id in reports_success else []
         solved = sum(1 for s in known if s)
         cost: dict[str, float] = defaultdict(float)
         for r in eps:

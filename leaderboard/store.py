@@ -94,9 +94,12 @@ _COLUMNS = (
 
 # created_at is bound once per group (when the group is written) rather than left to the
 # column's DEFAULT, which SQLite would evaluate row by row.
+# ON CONFLICT names the unique key: only an episode already stored is skipped. (INSERT OR
+# IGNORE would also skip, silently, a row that breaks a NOT NULL constraint.)
 _INSERT = (
-    f"INSERT OR IGNORE INTO episodes ({', '.join(_COLUMNS)}, created_at) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?)"
+    f"INSERT INTO episodes ({', '.join(_COLUMNS)}, created_at) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?) "
+    "ON CONFLICT (agent, env_id, env_version, seed, episode_index, recipe) DO NOTHING"
 )
 _ROW_VALUES = itemgetter(*_COLUMNS)
 
@@ -163,8 +166,15 @@ class ResultsStore:
             corrupted, another application's, or a newer schema). The file is left untouched.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, commit_interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        commit_interval_s: float = 0.2,
+        readonly: bool = False,
+    ) -> None:
         self.path = pathlib.Path(path)
+        self.readonly = readonly
         # Rows are written in groups: ``add`` keeps the row, and every ``commit_interval_s`` the
         # group is inserted with one ``executemany`` in one transaction. A commit costs about as
         # much as a short dungeon episode, and even a lone INSERT between two episodes runs
@@ -176,13 +186,34 @@ class ResultsStore:
         self._first_pending = 0.0
         #: Rows this object has stored (new keys; rows whose key was already there are ignored).
         self.stored = 0
+        #: The folder this object created for a new file (None if it was there already).
+        self.created_folder: pathlib.Path | None = None
+        self._conn: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise StoreError(
+                f"{self.path} is a directory, not a results database; pass a file path such as "
+                f"{self.path / 'results.sqlite'}"
+            )
         existing = self.path.exists() and self.path.stat().st_size > 0
         if existing:
             self._check_header()
+            # WAL needs to write beside the file too (its -wal and -shm files)
+            if not readonly and not (
+                os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+            ):
+                raise StoreError(
+                    f"{self.path} is read-only here (a read-only mount or folder); "
+                    "`rewardgym leaderboard` can still score it, but `bench` needs a writable --db"
+                )
+        elif readonly:
+            raise StoreError(f"no results database at {self.path}; run `rewardgym bench` first")
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parent()
         try:
-            if existing:
+            if readonly:
+                self._conn = self._connect_readonly()
+                self._check_ours()
+            elif existing:
                 # mode=rw: never create or truncate an existing file by accident.
                 self._conn = sqlite3.connect(
                     f"file:{self.path}?mode=rw", uri=True, isolation_level=None, timeout=30
@@ -192,20 +223,75 @@ class ResultsStore:
                 self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
                 self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.executescript(SCHEMA)
+            if not readonly:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                # CREATE ... IF NOT EXISTS: tables other modules keep in this file stay as they are
+                self._conn.executescript(SCHEMA)
+        except sqlite3.OperationalError as exc:
+            self._close_quietly()
+            if existing and "readonly" in str(exc).lower():
+                raise StoreError(
+                    f"{self.path} is read-only ({exc}); `rewardgym leaderboard` can still score "
+                    "it, but `bench` needs a writable --db"
+                ) from None
+            raise StoreError(f"cannot open {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise StoreError(
                 f"{self.path} is not a usable SQLite database ({exc}); it was left untouched. "
                 "Pass another --db path, or move the file away if you want a fresh store."
             ) from None
 
+    def _make_parent(self) -> None:
+        parent = self.path.parent
+        if parent.is_dir():
+            return
+        missing = parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the folder {parent} for {self.path.name} does not exist and cannot be created "
+                f"({exc.strerror or exc}); pass a --db path in a writable folder"
+            ) from None
+        self.created_folder = missing
+        log.info("created %s for the results database %s", missing, self.path)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A read-only connection, also on a read-only mount.
+
+        ``mode=ro`` reads a WAL database when SQLite can reach its shared-memory file; on
+        read-only media it cannot create one, so the file is opened ``immutable`` instead
+        (nothing can change it there).
+        """
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            log.info("%s cannot be opened mode=ro; opening it immutable", self.path)
+            return sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, timeout=30
+            )
+
+    def _close_quietly(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     # -- checks ------------------------------------------------------------------------------
 
     def _check_header(self) -> None:
-        with open(self.path, "rb") as fh:
-            head = fh.read(len(_SQLITE_MAGIC))
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         if head != _SQLITE_MAGIC:
             raise StoreError(
                 f"{self.path} is not an SQLite database (bad header); refusing to touch it. "
@@ -238,6 +324,10 @@ class ResultsStore:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only; it cannot store episodes")
+
     def add(self, row: Mapping[str, Any]) -> None:
         """Store one episode row (the runner builds it); a row whose key is already stored is
         ignored. Rows are written in groups: at most ``commit_interval_s`` after the first row
@@ -246,6 +336,8 @@ class ResultsStore:
         Raises:
             StoreError: if a column is missing.
         """
+        if self.readonly:
+            self._writable()
         try:
             values = _ROW_VALUES(row)
         except KeyError:
@@ -308,6 +400,15 @@ class ResultsStore:
         )
         return {EpisodeKey(*r) for r in rows}
 
+    def recorded_keys(self) -> set[tuple[Any, ...]]:
+        """The keys (as plain tuples) of the episodes stored with their steps (``record_steps``)."""
+        self.flush()
+        rows = self._conn.execute(
+            "SELECT agent, env_id, env_version, seed, episode_index, recipe FROM episodes "
+            "WHERE record_json != ''"
+        )
+        return {tuple(r) for r in rows}
+
     def count(self) -> int:
         self.flush()
         return int(self._conn.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])
@@ -353,9 +454,11 @@ class ResultsStore:
         """Close the connection (checkpointing the WAL); safe to call twice."""
         conn = getattr(self, "_conn", None)
         if conn is not None:
-            self.flush()
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
+            try:
+                self.flush()
+            finally:
+                conn.close()
+                self._conn = None
 
     def __enter__(self) -> ResultsStore:
         return self

@@ -157,3 +157,54 @@ def test_a_row_sqlite_cannot_hold_fails_clearly_and_its_group_is_still_stored(tm
             store.flush()
         assert store.stored == 2
         assert {k.seed for k in store.done_keys()} == {0, 2}
+
+
+def test_a_row_breaking_not_null_is_an_error_not_silently_skipped(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        store.add(_row(0, task_id=None))
+        store.add(_row(1))
+        with pytest.raises(StoreError, match="NOT NULL"):
+            store.flush()
+        assert {k.seed for k in store.done_keys()} == {1}
+        store.add(_row(1, task_return=0.5))  # the same key again: skipped, not an error
+        assert store.flush() == 0
+
+
+def test_other_tables_in_the_file_are_kept(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with ResultsStore(path) as store:
+        store.add(_row(0))
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE votes (game TEXT, voter TEXT)")
+    conn.execute("INSERT INTO votes VALUES ('g1', 'alice')")
+    conn.commit()
+    conn.close()
+    with ResultsStore(path) as store:
+        store.add(_row(1))
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT * FROM votes").fetchall() == [("g1", "alice")]
+    conn.close()
+
+
+def test_read_only_store_reads_and_refuses_writes(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with ResultsStore(path) as store:
+        store.add(_row(0))
+    before = path.read_bytes()
+    with ResultsStore(path, readonly=True) as store:
+        assert [r["seed"] for r in store.rows()] == [0]
+        with pytest.raises(StoreError, match="read-only"):
+            store.add(_row(1))
+    assert path.read_bytes() == before
+    with pytest.raises(StoreError, match="no results database"):
+        ResultsStore(tmp_path / "none.sqlite", readonly=True)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_directory_is_not_a_store_and_a_missing_folder_is_created_and_reported(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        ResultsStore(tmp_path)
+    with ResultsStore(tmp_path / "a" / "b" / "r.sqlite") as store:
+        assert store.created_folder == tmp_path / "a"
+    with ResultsStore(tmp_path / "a" / "b" / "r.sqlite") as store:
+        assert store.created_folder is None

@@ -119,3 +119,19 @@ def test_suite_score_is_normalised_between_random_and_best_scripted():
 def test_scripted_baselines_are_experts_and_oracles_not_cheaters():
     assert is_scripted("code-oracle") and is_scripted("dungeon-expert")
     assert not is_scripted("cheater:exit-zero") and not is_scripted("random")
+
+
+def test_episodes_without_a_verdict_count_as_failures_where_the_env_gives_verdicts():
+    """Rows stored NULL (cut short by --max-steps before the runner stored them as failures)
+    are failures in every rate, not left out: 1 success of 4 episodes is 0.25, not 1.0."""
+    rows = [
+        _row("random", "E", "a", 1.0, True),
+        _row("random", "E", "a", 0.0, None),
+        _row("random", "E", "b", 0.0, None),
+        _row("random", "E", "b", 0.0, None),
+        _row("other", "E", "c", 0.0, None),  # this agent never got a verdict in env E
+    ]
+    by = {s.agent: s for s in score_rows(rows)}
+    assert by["random"].success_rate == 0.25 and by["random"].solved == 1
+    assert by["random"].pass_at == {1: pytest.approx(0.25), 2: pytest.approx(0.5)}
+    assert by["other"].success_rate == 0.0

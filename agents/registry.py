@@ -7,12 +7,16 @@ colon (``"llm-local:/path/to/model"``, ``"ppo:runs/ppo/model.zip"``,
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from rewardgym.errors import ConfigError
 
-__all__ = ["AGENT_ENTRY_POINTS", "make_agent"]
+__all__ = ["AGENT_ENTRY_POINTS", "AgentInfo", "describe_agents", "make_agent"]
 
 #: name -> "module:factory"; the factory is called as ``factory(env, arg, **kwargs)`` where
 #: ``arg`` is the text after the colon of the spec (or None).
@@ -25,6 +29,13 @@ AGENT_ENTRY_POINTS: dict[str, str] = {
     # --- dungeon family ---
     "dungeon-expert": "rewardgym.agents.dungeon_agents:make_dungeon_expert",
     "ppo": "rewardgym.agents.sb3:make_ppo_agent",
+    # --- social deduction, one agent per seat (agents/social_agents.py, social_llm.py) ---
+    "social-random": "rewardgym.agents.social_agents:make_social_random",
+    "task-crew": "rewardgym.agents.social_agents:make_task_crew",
+    "honest-reporter": "rewardgym.agents.social_agents:make_honest_reporter",
+    "bayes-listener": "rewardgym.agents.social_agents:make_bayes_listener",
+    "lying-imposter": "rewardgym.agents.social_agents:make_lying_imposter",
+    "social-llm": "rewardgym.agents.social_llm:make_social_llm_agent",
     # --- LLM agents ---
     "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",
     "llm-openai": "rewardgym.agents.llm_agents:make_openai_llm_agent",
@@ -44,3 +55,58 @@ def make_agent(spec: str, env: Any, **kwargs: Any) -> Any:
     module_name, _, attr = entry.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     return factory(env, arg or None, **kwargs)
+
+
+# -- listing (``rewardgym agents``) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """What ``rewardgym agents`` shows about one registered agent name."""
+
+    name: str
+    usage: str
+    description: str
+    entry_point: str
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n\n")[0].replace("\n", " ").strip()
+
+
+def _describe(name: str, entry: str) -> AgentInfo:
+    """Read the factory's (and its agent class's) docstring from source, importing nothing."""
+    module_name, _, attr = entry.partition(":")
+    usage, description = name, ""
+    try:
+        spec = importlib.util.find_spec(module_name)
+        origin = spec.origin if spec is not None else None
+        if origin:
+            with open(origin, encoding="utf-8") as fh:
+                tree = ast.parse(fh.read())
+        else:
+            tree = None
+    except (ImportError, OSError, SyntaxError, ValueError):
+        tree = None
+    if tree is None:
+        return AgentInfo(name, usage, f"(cannot read {module_name})", entry)
+    defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    factory = defs.get(attr)
+    if isinstance(factory, ast.FunctionDef):
+        doc = _first_line(ast.get_docstring(factory))
+        forms = re.findall(re.escape(name) + r":[^\s`\"',)]+", doc)
+        # the argument is optional when the factory gives it a default
+        optional = len(factory.args.args) >= 2 and len(factory.args.defaults) >= (
+            len(factory.args.args) - 1
+        )
+        usage = ", ".join(dict.fromkeys([name, *forms] if optional else forms)) or name
+        returned = factory.returns.id if isinstance(factory.returns, ast.Name) else None
+        cls = defs.get(returned or "")
+        description = _first_line(ast.get_docstring(cls)) if cls is not None else ""
+        description = description or doc
+    return AgentInfo(name, usage, description, entry)
+
+
+def describe_agents() -> list[AgentInfo]:
+    """Every registered agent name, how to spell it, and what it is (nothing is imported)."""
+    return [_describe(n, AGENT_ENTRY_POINTS[n]) for n in sorted(AGENT_ENTRY_POINTS)]

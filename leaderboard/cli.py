@@ -69,13 +69,57 @@ def list_envs(
     console.print(f"{shown} environment ids")
 
 
+@app.command("agents")
+def list_agents() -> None:
+    """List the agent names `bench --agents` accepts, how to spell them, and what they are."""
+    from rewardgym.agents.registry import describe_agents
+
+    table = Table(title="rewardgym agents")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("spell it")
+    table.add_column("what it is", ratio=1)
+    infos = describe_agents()
+    for info in infos:
+        table.add_row(info.name, info.usage, info.description or "-")
+    console.print(table)
+    console.print(
+        f"{len(infos)} agent names. Agents built from files or servers (ppo, llm-local, "
+        "llm-openai) are stored under their model's identity (docs/leaderboard.md)."
+    )
+
+
+@app.command("recipes")
+def list_recipes() -> None:
+    """List the reward recipes `bench --reward-recipe` and `train ppo --shaping` accept."""
+    from rewardgym.shaping.config import RECIPES
+
+    table = Table(title="rewardgym reward recipes")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("wrappers (innermost first)", ratio=1)
+    for name in sorted(RECIPES):
+        stack = [
+            item["name"]
+            + "("
+            + ", ".join(f"{k}={v!r}" for k, v in item.items() if k != "name")
+            + ")"
+            for item in RECIPES[name]
+        ]
+        table.add_row(name, " -> ".join(stack) or "(the env's own reward)")
+    console.print(table)
+    console.print(
+        f"{len(RECIPES)} recipes; a path to a YAML file with a wrapper list works too "
+        "(docs/shaping.md). Recipes change what a learner sees, never the leaderboard score."
+    )
+
+
 from rewardgym.leaderboard import cli_bench  # noqa: E402 - attached after the app exists
 
 cli_bench.register(app)
 
-from rewardgym.leaderboard import cli_train  # noqa: E402
+from rewardgym.leaderboard import cli_grpo, cli_train  # noqa: E402
 
 app.add_typer(cli_train.app, name="train")
+cli_train.app.command("grpo")(cli_grpo.grpo)
 
 
 def main() -> None:

@@ -1,0 +1,175 @@
+"""The trained policy as an LLM client: generation that keeps token ids and log-probabilities.
+
+:class:`PolicyClient` is a :class:`~rewardgym.llm.local.TransformersClient` whose sampling loop
+is the trainer's own: it samples token by token from the tempered distribution
+``softmax(logits / temperature)`` (the policy the loss optimises), with a seeded
+``torch.Generator`` per call, and keeps each turn's prompt ids, completion ids and the
+log-probability of every sampled token in :attr:`PolicyClient.turns`. Because it *is* an LLM
+client, the ordinary :class:`~rewardgym.agents.llm_agents.LLMAgent` drives it through an env, so
+rollouts use exactly the prompts, history and action parsing that the benchmark's LLM agents use.
+
+:func:`sequence_logprobs` recomputes the same log-probabilities with gradients in one batched
+forward pass: the trainer's importance ratios and the rollout-vs-recompute check use it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rewardgym.llm.base import Completion, cut_at_stop
+from rewardgym.llm.local import TransformersClient
+
+__all__ = ["PolicyClient", "Turn", "sequence_logprobs"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One generated turn: what the policy saw and produced, token by token."""
+
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    logprobs: list[float]
+    text: str
+
+
+class PolicyClient(TransformersClient):
+    """A local causal LM that samples with recorded token log-probabilities.
+
+    Args:
+        model_dir: a model directory (``save_pretrained`` layout).
+        device: torch device.
+        torch_threads: ``torch.set_num_threads`` for this process, if given.
+
+    ``temperature`` 0 (greedy) is allowed for evaluation; the recorded log-probabilities are
+    then those of the untempered distribution.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str],
+        *,
+        device: str = "cpu",
+        torch_threads: int | None = None,
+    ) -> None:
+        super().__init__(model_dir, device=device, torch_threads=torch_threads)
+        self.turns: list[Turn] = []
+
+    @property
+    def module(self) -> Any:
+        """The torch module that generates (and that the trainer updates)."""
+        return self._model
+
+    @module.setter
+    def module(self, value: Any) -> None:
+        self._model = value
+
+    def pop_turns(self) -> list[Turn]:
+        """The turns generated since the last call (and forget them)."""
+        out, self.turns = self.turns, []
+        return out
+
+    def _run(
+        self,
+        ids: list[int],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        seed: int | None,
+        logprobs: int | None = None,
+    ) -> Completion:
+        # ``logprobs`` (top-k alternatives for the client API) is not needed here: the turn
+        # records the sampled tokens' log-probabilities under the tempered policy.
+        torch = self._torch
+        max_tokens = max(1, int(max_tokens))
+        room = max(1, self.context_length - max_tokens)
+        if len(ids) > room:  # keep the end of the prompt: that is where the question is
+            ids = ids[-room:]
+        eos = self.tokenizer.eos_token_id
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(0 if seed is None else int(seed) % (2**63))
+        new: list[int] = []
+        logprobs: list[float] = []
+        text, cut = "", False
+        with self._gen_lock, torch.no_grad():
+            was_training = self._model.training
+            self._model.eval()
+            out = self._model(
+                input_ids=torch.tensor([ids], dtype=torch.long, device=self.device),
+                use_cache=True,
+            )
+            for _ in range(max_tokens):
+                logits = out.logits[0, -1].float()
+                if temperature > 0:
+                    logp = torch.log_softmax(logits / float(temperature), dim=-1)
+                    tok = int(torch.multinomial(logp.exp(), 1, generator=gen))
+                else:
+                    logp = torch.log_softmax(logits, dim=-1)
+                    tok = int(torch.argmax(logp))
+                new.append(tok)
+                logprobs.append(float(logp[tok]))
+                if eos is not None and tok == eos:
+                    break
+                if stop:
+                    text, cut = cut_at_stop(self.tokenizer.decode(new), stop)
+                    if cut:
+                        break
+                # transformers 5 names the KV cache ``cache``; 4.x ``past_key_values``.
+                cache_key = "cache" if "cache" in out else "past_key_values"
+                out = self._model(
+                    input_ids=torch.tensor([[tok]], dtype=torch.long, device=self.device),
+                    use_cache=True,
+                    **{cache_key: out[cache_key]},
+                )
+            self._model.train(was_training)
+        hit_eos = eos is not None and new[-1] == eos
+        text, cut = cut_at_stop(self.tokenizer.decode(new, skip_special_tokens=True), stop)
+        self.turns.append(Turn(list(ids), new, logprobs, text))
+        finish = "stop" if (hit_eos or cut or len(new) < max_tokens) else "length"
+        return Completion(
+            text=text, prompt_tokens=len(ids), completion_tokens=len(new), finish_reason=finish
+        )
+
+
+def sequence_logprobs(
+    module: Any,
+    turns: Sequence[tuple[Sequence[int], Sequence[int]]],
+    *,
+    temperature: float,
+    pad_id: int,
+    device: str = "cpu",
+) -> list[Any]:
+    """Log-probabilities of each turn's completion tokens under ``module``, with gradients.
+
+    Args:
+        module: a causal LM (``module(input_ids, attention_mask).logits``).
+        turns: ``(prompt_ids, completion_ids)`` pairs.
+        temperature: the policy's temperature (logits are divided by it; 0 means 1).
+        pad_id: the id used to right-pad the batch (masked out).
+        device: torch device.
+
+    Returns:
+        One 1-D tensor per turn, one log-probability per completion token.
+    """
+    import torch
+
+    seqs = [list(p) + list(c) for p, c in turns]
+    width = max(len(s) for s in seqs)
+    input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long, device=device)
+    for i, s in enumerate(seqs):
+        input_ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[i, : len(s)] = 1
+    logits = module(input_ids=input_ids, attention_mask=mask).logits.float()
+    if temperature > 0:
+        logits = logits / float(temperature)
+    logp = torch.log_softmax(logits, dim=-1)
+    out = []
+    for i, (prompt, completion) in enumerate(turns):
+        start = len(prompt)
+        positions = torch.arange(start - 1, start - 1 + len(completion), device=device)
+        targets = torch.tensor(list(completion), dtype=torch.long, device=device)
+        out.append(logp[i, positions, targets])
+    return out

@@ -1,0 +1,311 @@
+"""The GRPO trainer: config checks before any model loads, rollout log-probabilities that match
+the trainer's recomputation, transforms that plug in, exact resume, a CPU learning test, and
+checkpoints the bench can evaluate."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import pytest
+import yaml
+
+import rewardgym  # noqa: F401 - registers the ids
+from rewardgym.errors import ConfigError
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from rewardgym.agents.grpo import GRPOConfig, GRPOTrainer, group_advantages  # noqa: E402
+from rewardgym.agents.grpo.policy import PolicyClient, sequence_logprobs  # noqa: E402
+from rewardgym.agents.grpo.rollout import make_policy_agent, play_episode  # noqa: E402
+from rewardgym.llm.tiny import build_tiny_model  # noqa: E402
+from rewardgym.records import EpisodeRecord, StepRecord  # noqa: E402
+from rewardgym.shaping import GroupNormalize, UIS1Advantage, VeRPOReward  # noqa: E402
+
+#: Rollout log-probabilities (incremental, KV cache) vs one batched forward pass: float32
+#: round-off only.
+LOGPROB_TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def _config(tiny_dir, out, **kw):
+    base = dict(
+        model=str(tiny_dir),
+        env_id="rewardgym/Toy-Letters-v0",
+        task_ids=["vowels"],
+        group_size=4,
+        tasks_per_step=1,
+        steps=4,
+        max_new_tokens=6,
+        learning_rate=1e-2,
+        out_dir=str(out),
+        tensorboard=False,
+        checkpoint_every=2,
+    )
+    base.update(kw)
+    return GRPOConfig.build(**base)
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"transform": {"name": "NoSuchTransform"}}, "transform"),
+        ({"transform": {"name": "GroupNormalize", "bogus": 1}}, "transform"),
+        ({"group_size": 1}, "group_size"),
+        ({"model": "/no/such/model"}, "model"),
+        ({"env_id": "rewardgym/Dungeon-Staircase-v0"}, "env_id"),
+        ({"env_id": "rewardgym/NoSuch-v0"}, "env_id"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"unknown_field": 3}, "unknown_field"),
+        ({"backend": "openai"}, "server_url"),
+    ],
+)
+def test_bad_config_fails_naming_the_field_before_any_model_loads(
+    tmp_path, monkeypatch, fields, named
+):
+    def no_model(*a, **k):
+        raise AssertionError("a model was loaded before the config was checked")
+
+    monkeypatch.setattr("rewardgym.agents.grpo.trainer.PolicyClient", no_model)
+    with pytest.raises(ConfigError, match=named):
+        cfg = GRPOConfig.build(out_dir=str(tmp_path), tensorboard=False, **fields)
+        GRPOTrainer(cfg)
+
+
+def test_config_loads_from_yaml_and_overrides_win(tmp_path):
+    from rewardgym.agents.grpo import load_config
+
+    path = tmp_path / "run.yaml"
+    path.write_text(
+        yaml.safe_dump({"group_size": 3, "steps": 7, "transform": {"name": "VeRPOReward"}})
+    )
+    cfg = load_config(path, steps=9)
+    assert (cfg.group_size, cfg.steps, cfg.transform["name"]) == (3, 9, "VeRPOReward")
+    path.write_text("- not a mapping\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="no GRPO config file"):
+        load_config(tmp_path / "missing.yaml")
+
+
+# -- rollouts ---------------------------------------------------------------------------------
+
+
+def test_rollout_logprobs_match_the_trainers_recomputation(tiny_dir):
+    client = PolicyClient(tiny_dir)
+    env = gym.make("rewardgym/Toy-Letters-v0", turns=3)
+    agent = make_policy_agent(env, client, max_new_tokens=12, temperature=0.8)
+    ep = play_episode(
+        env,
+        agent,
+        client,
+        env_id="rewardgym/Toy-Letters-v0",
+        reset_seed=1,
+        agent_seed=2,
+        max_turns=5,
+    )
+    assert ep.length == 3 and ep.steps[-1].terminated
+    pairs = [(s.extras["prompt_ids"], s.extras["completion_ids"]) for s in ep.steps]
+    with torch.no_grad():
+        recomputed = sequence_logprobs(
+            client.module, pairs, temperature=0.8, pad_id=client.tokenizer.pad_token_id
+        )
+    for step, again in zip(ep.steps, recomputed):
+        assert len(step.extras["logprobs"]) == len(step.extras["completion_ids"]) > 0
+        diff = (again - torch.tensor(step.extras["logprobs"])).abs().max().item()
+        assert diff < LOGPROB_TOLERANCE
+    # the episode's token log-probs are where Unlikeliness reads them
+    assert ep.metadata["logprob"] == [lp for s in ep.steps for lp in s.extras["logprobs"]]
+    # same seeds, same episode
+    again = play_episode(
+        env,
+        agent,
+        client,
+        env_id="rewardgym/Toy-Letters-v0",
+        reset_seed=1,
+        agent_seed=2,
+        max_turns=5,
+    )
+    assert [s.action for s in again.steps] == [s.action for s in ep.steps]
+    env.close()
+
+
+# -- transforms plug in -----------------------------------------------------------------------
+
+
+def _batch() -> list[EpisodeRecord]:
+    eps = []
+    for i, (passed, matched) in enumerate(
+        [([1, 1, 0], [1, 1]), ([1, 0, 0], [1, 0]), ([0, 0, 0], [0, 0]), ([1, 1, 1], [1, 1])]
+    ):
+        steps = []
+        for t, m in enumerate(matched):
+            last = t == len(matched) - 1
+            task = float(all(passed)) if last else 0.0
+            steps.append(
+                StepRecord(
+                    step=t,
+                    reward=0.5 * m + task,
+                    reward_components={"task": task, "action": float(m)},
+                    reward_weights={"task": 1.0, "action": 0.5},
+                    terminated=last,
+                    extras={
+                        "matched": bool(m),
+                        **({"test_results": [bool(p) for p in passed]} if last else {}),
+                    },
+                )
+            )
+        eps.append(EpisodeRecord(env_id="x", task_id="t0", episode_id=f"e{i}", steps=steps))
+    return eps
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [GroupNormalize(), VeRPOReward(), UIS1Advantage()],
+    ids=["GroupNormalize", "VeRPOReward", "UIS1Advantage"],
+)
+def test_trainer_advantages_are_exactly_what_the_transform_computes(transform):
+    batch = _batch()
+    got = group_advantages(transform, batch)
+    result = transform(batch)
+    if result.kind == "advantage":
+        assert got == result.per_step
+    else:  # a reward transform is normalised over its per-episode values
+        assert got == GroupNormalize(source=transform)(batch).per_step
+    assert [len(row) for row in got] == [ep.length for ep in batch]
+    assert any(a != 0 for row in got for a in row)
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def _params(trainer):
+    return {k: v.detach().clone() for k, v in trainer.client.module.state_dict().items()}
+
+
+def _learning(history):
+    return [
+        {k: v for k, v in m.items() if not k.startswith(("time/", "throughput/"))} for m in history
+    ]
+
+
+def test_resume_after_a_stop_gives_the_same_parameters_and_metrics(tiny_dir, tmp_path):
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "a", steps=4)) as full:
+        full_history = full.fit()
+        full_params = _params(full)
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "b", steps=2)) as first:
+        first.fit()
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "b", steps=4)) as resumed:
+        assert resumed.step == 2
+        resumed_history = resumed.fit()
+        resumed_params = _params(resumed)
+    assert full_params.keys() == resumed_params.keys()
+    assert all(torch.equal(full_params[k], resumed_params[k]) for k in full_params)
+    assert _learning(resumed_history) == _learning(full_history)
+    assert len((tmp_path / "b" / "metrics.jsonl").read_text().splitlines()) == 4
+
+
+def test_an_earlier_run_is_never_replaced_silently(tiny_dir, tmp_path):
+    with GRPOTrainer(_config(tiny_dir, tmp_path, steps=2)) as t:
+        t.fit()
+    with pytest.raises(ConfigError, match="--force"):
+        GRPOTrainer(_config(tiny_dir, tmp_path, steps=2), resume=False)
+    with pytest.raises(ConfigError, match="different config"):
+        GRPOTrainer(_config(tiny_dir, tmp_path, steps=3, learning_rate=0.5))
+    with GRPOTrainer(_config(tiny_dir, tmp_path, steps=2), resume=False, force=True) as fresh:
+        assert fresh.step == 0
+
+
+def test_checkpoint_is_evaluated_by_the_bench_as_llm_local(tiny_dir, tmp_path):
+    from rewardgym.agents.registry import make_agent
+
+    with GRPOTrainer(_config(tiny_dir, tmp_path, steps=2)) as t:
+        t.fit()
+    model_dir = tmp_path / "model"
+    assert (model_dir / "config.json").is_file()
+    env = gym.make("rewardgym/Toy-Letters-v0")
+    agent = make_agent(f"llm-local:{model_dir}", env)
+    obs, info = env.reset(seed=0)
+    agent.reset(seed=0)
+    _, _, terminated, _, info = env.step(agent.act(obs, info))
+    assert terminated and 0.0 <= info["reward_components"]["task"] <= 1.0
+    env.close()
+
+
+@pytest.mark.slow
+def test_killed_cli_run_resumes_to_the_uninterrupted_result(tiny_dir, tmp_path):
+    cfg = {
+        "model": str(tiny_dir),
+        "task_ids": ["vowels"],
+        "group_size": 4,
+        "tasks_per_step": 1,
+        "steps": 8,
+        "max_new_tokens": 6,
+        "learning_rate": 1e-2,
+        "checkpoint_every": 1,
+        "keep_checkpoints": 8,
+        "tensorboard": False,
+        "out_dir": str(tmp_path / "killed"),
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cli = [sys.executable, "-m", "rewardgym.leaderboard.cli", "train", "grpo", "-c", str(path)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ckpt = pathlib.Path(cfg["out_dir"]) / "checkpoints" / "step-000003" / "trainer_state.json"
+    deadline = time.monotonic() + 240
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists(), proc.stdout.read().decode()
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with GRPOTrainer(GRPOConfig.build(**{**cfg, "out_dir": str(tmp_path / "whole")})) as whole:
+        whole.fit()
+        expected = _params(whole)
+    from transformers import AutoModelForCausalLM
+
+    resumed = AutoModelForCausalLM.from_pretrained(
+        pathlib.Path(cfg["out_dir"]) / "model"
+    ).state_dict()
+    assert all(torch.equal(expected[k], resumed[k]) for k in expected)
+    lines = (pathlib.Path(cfg["out_dir"]) / "metrics.jsonl").read_text().splitlines()
+    steps = [json.loads(line)["step"] for line in lines]
+    assert steps[-1] == 8.0 and sorted(set(steps)) == [float(s) for s in range(1, 9)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tiny_model_learns_the_toy_task(tiny_dir, tmp_path, seed):
+    cfg = _config(
+        tiny_dir, tmp_path, seed=seed, steps=24, group_size=8, tasks_per_step=2, max_new_tokens=8,
+        checkpoint_every=100,
+    )  # fmt: skip
+    with GRPOTrainer(cfg) as trainer:
+        history = trainer.fit()
+    start = sum(m["reward/task"] for m in history[:3]) / 3
+    end = sum(m["reward/task"] for m in history[-3:]) / 3
+    assert end >= start + 0.25 and end >= 0.6, (start, end)

@@ -108,6 +108,7 @@ class LetterSetEnv(AgenticEnv):
     """
 
     COMPONENTS: ClassVar[tuple[str, ...]] = ("task", "format")
+    RESET_OPTIONS: ClassVar[dict[str, type | tuple[type, ...]]] = {"task_id": str}
     DEFAULT_WEIGHTS: ClassVar[dict[str, float]] = {"task": 1.0, "format": 0.0}
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
@@ -139,12 +140,7 @@ class LetterSetEnv(AgenticEnv):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
-        options = dict(options or {})
-        task_id = options.pop("task_id", None)
-        if options:
-            raise ConfigError(
-                f"LetterSetEnv.reset: unknown options {sorted(options)}; valid: ['task_id']"
-            )
+        task_id = self._reset_options(options).get("task_id")
         if task_id is None:
             task_id = self.task_ids[int(self.np_random.integers(len(self.task_ids)))]
         elif task_id not in LETTER_TASKS:

@@ -35,7 +35,7 @@ GroupNormalize              ``EpisodeRecord.total_reward`` (or a component's sum
 VeRPOReward                 ``StepRecord.extras["test_results"]`` of the last step that has it:
                             a list of bools, or of ``{"id", "passed"}`` dicts, in a stable order
 PosteriorGate               component sums ``format``, ``task``, ``process`` (names settable)
-MashPenalty                 ``EpisodeRecord.cost["searches"]``; correct = ``task_return > 0``
+MashPenalty                 ``EpisodeRecord.cost["searches"]``; correctness = ``task_return``
 UIS1Returns/UIS1Advantage   step score = ``StepRecord.reward`` (or a component/extras key);
                             ``StepRecord.extras["matched"]`` (bool)
 Unlikeliness                ``EpisodeRecord.metadata["logprob"]`` (mean token log-prob, or a
@@ -59,6 +59,7 @@ from rewardgym.shaping.transforms.gui import (
     UIS1_ACTION_LEVELS,
     UIS1Advantage,
     UIS1Returns,
+    uis1_center,
     uis1_discounted_returns,
     uis1_step_score,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "group_normalize",
     "mash_rewards",
     "par_reward",
+    "uis1_center",
     "uis1_discounted_returns",
     "uis1_step_score",
 ]

@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
+
 from rewardgym.errors import ConfigError
 from rewardgym.records import EpisodeRecord
 from rewardgym.shaping.transforms.base import (
@@ -16,7 +18,6 @@ from rewardgym.shaping.transforms.base import (
     _number,
     _Transform,
 )
-from rewardgym.shaping.transforms.normalize import group_normalize
 
 #: UI-S1 action levels: unparseable, wrong type, right type with wrong arguments, exact match.
 UIS1_ACTION_LEVELS: dict[str, float] = {
@@ -114,15 +115,46 @@ class UIS1Returns(_UIS1Base):
         return GroupResult("reward", returns, [r[0] if r else 0.0 for r in returns])
 
 
+def uis1_center(
+    values: Sequence[float],
+    mode: Literal["mean_std_norm", "mean_norm"] = "mean_std_norm",
+    eps: float = 1e-6,
+    *,
+    single: Literal["zero", "raw"] = "zero",
+) -> list[float]:
+    """UI-S1's group normalisation of ``values``.
+
+    ``"mean_std_norm"``: ``(x - mean)/(std + eps)`` with the unbiased std; ``"mean_norm"``:
+    ``x - mean`` (no division). A group of one value has no spread: ``single="zero"`` gives it
+    0; ``single="raw"`` keeps the value (the released code takes mean 0 and std 1 for such a
+    group, so ``mean_std_norm`` gives ``x/(1 + eps)``).
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return []
+    if x.size == 1:
+        if single == "zero":
+            return [0.0]
+        return [float(x[0]) if mode == "mean_norm" else float(x[0]) / (1.0 + eps)]
+    centred = x - x.mean()
+    if mode == "mean_norm":
+        return centred.tolist()
+    return (centred / (x.std(ddof=1) + eps)).tolist()
+
+
 class UIS1Advantage(_UIS1Base):
     """UI-S1 advantage ``A = w_episode*A_ep + w_step*A_step`` per step.
 
-    ``A_step[i][t]`` normalises ``R_t`` over the rollouts that reached step t
-    (``(x-mean)/(std+eps)``, unbiased std, a group of one gets 0). ``A_ep``:
-    ``"pooled_scores"`` (default, as the released code runs) normalises each step's score over
-    all steps of all rollouts; ``"trajectory_return"`` (the paper's description) normalises each
-    rollout's summed step score over the group and broadcasts it [ours: undiscounted sum].
-    ``per_episode`` is the advantage at step 0.
+    Normalisation (``mode``): ``"mean_std_norm"`` (default; METHODS.md §1 and the released
+    training script) is ``(x-mean)/(std+eps)`` with the unbiased std; ``"mean_norm"`` (the
+    default of the released code's config) only subtracts the mean. ``A_step[i][t]``
+    normalises ``R_t`` over the rollouts that reached step t (a group of one gets 0).
+    ``A_ep``: ``"pooled_scores"`` (default, as the released code runs) normalises each step's
+    score over all steps of all rollouts; ``"trajectory_return"`` (the paper's description)
+    normalises each rollout's summed step score over the group and broadcasts it [ours:
+    undiscounted sum]. An ``A_ep`` group holding one value (a single rollout of one step, or
+    one rollout with ``trajectory_return``) gets 0, or with ``single_rollout="raw"`` its raw
+    score, as the released code does. ``per_episode`` is the advantage at step 0.
 
     Args:
         gamma: the discount of the returns (0.5).
@@ -132,9 +164,22 @@ class UIS1Advantage(_UIS1Base):
         eps: added to the std (1e-6).
         score_key: as in :class:`UIS1Returns`.
         match_key: as in :class:`UIS1Returns`.
+        mode: ``"mean_std_norm"`` or ``"mean_norm"``.
+        single_rollout: ``"zero"`` (default) or ``"raw"``: the episode term of a group with
+            one value.
     """
 
-    _SPEC = ("gamma", "w_episode", "w_step", "episode_term", "eps", "score_key", "match_key")
+    _SPEC = (
+        "gamma",
+        "w_episode",
+        "w_step",
+        "episode_term",
+        "eps",
+        "score_key",
+        "match_key",
+        "mode",
+        "single_rollout",
+    )
 
     def __init__(
         self,
@@ -145,6 +190,8 @@ class UIS1Advantage(_UIS1Base):
         eps: float = 1e-6,
         score_key: str | None = None,
         match_key: str = "matched",
+        mode: Literal["mean_std_norm", "mean_norm"] = "mean_std_norm",
+        single_rollout: Literal["zero", "raw"] = "zero",
     ) -> None:
         super().__init__(gamma, score_key, match_key)
         self.w_episode = _number("w_episode", w_episode)
@@ -153,6 +200,8 @@ class UIS1Advantage(_UIS1Base):
             "episode_term", episode_term, ("pooled_scores", "trajectory_return")
         )
         self.eps = _number("eps", eps, lo=0.0)
+        self.mode = _choice("mode", mode, ("mean_std_norm", "mean_norm"))
+        self.single_rollout = _choice("single_rollout", single_rollout, ("zero", "raw"))
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         _check_group(episodes, "UIS1Advantage")
@@ -161,15 +210,20 @@ class UIS1Advantage(_UIS1Base):
         a_step = [[0.0] * len(r) for r in returns]
         for t in range(horizon):
             rows = [i for i, r in enumerate(returns) if len(r) > t]
-            normed = group_normalize([returns[i][t] for i in rows], self.eps)
+            normed = uis1_center([returns[i][t] for i in rows], self.mode, self.eps)
             for i, v in zip(rows, normed):
                 a_step[i][t] = v
         if self.episode_term == "pooled_scores":
             flat = [s for scores, _ in data for s in scores]
-            normed = iter(group_normalize(flat, self.eps))
+            normed = iter(uis1_center(flat, self.mode, self.eps, single=self.single_rollout))
             a_ep = [[next(normed) for _ in scores] for scores, _ in data]
         else:
-            totals = group_normalize([math.fsum(scores) for scores, _ in data], self.eps)
+            totals = uis1_center(
+                [math.fsum(scores) for scores, _ in data],
+                self.mode,
+                self.eps,
+                single=self.single_rollout,
+            )
             a_ep = [[v] * len(scores) for v, (scores, _) in zip(totals, data)]
         per_step = [
             [self.w_episode * e + self.w_step * s for e, s in zip(ep_row, st_row)]

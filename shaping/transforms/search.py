@@ -33,7 +33,7 @@ def _otc_penalty(s: float, m: float, max_searches: int) -> float:
 
 
 def mash_rewards(
-    correct: Sequence[bool],
+    correct: Sequence[float],
     searches: Sequence[float],
     *,
     variant: MashVariant = "exp",
@@ -41,34 +41,41 @@ def mash_rewards(
     max_searches: int = 5,
     historic_min: float = math.inf,
 ) -> list[float]:
-    """MASH rewards of one group (pure; see :class:`MashPenalty`)."""
-    correct_searches = [s for c, s in zip(correct, searches) if c]
-    m_hat = min([*correct_searches, historic_min])
+    """MASH rewards of one group (pure; see :class:`MashPenalty`).
+
+    ``correct`` holds each rollout's correctness: bools, or graded scores (e.g. token F1); a
+    rollout counts as correct for ``m_hat`` when its score is > 0, and its reward is the score
+    times its search penalty (a score of 0 gets 0), as MASH's reward manager computes it.
+    """
+    scores = [float(c) for c in correct]
+    m_hat = min([*(s for c, s in zip(scores, searches) if c > 0), historic_min])
     out = []
-    for c, s in zip(correct, searches):
-        if not c:
-            out.append(0.0)
+    for c, s in zip(scores, searches):
+        if c == 0:
+            penalty = 0.0
         elif variant == "exp":
-            out.append(lam ** (s - m_hat))
+            penalty = lam ** (s - m_hat)
         elif variant == "linear":
-            out.append(max(1.0 - s / (max_searches + 1), 0.0))
+            penalty = max(1.0 - s / (max_searches + 1), 0.0)
         elif variant == "otc_strict" and m_hat == 0 and s > 0:
-            out.append(0.0)
+            penalty = 0.0
         else:
-            out.append(_otc_penalty(float(s), float(m_hat), max_searches))
+            penalty = _otc_penalty(float(s), float(m_hat), max_searches)
+        out.append(c * penalty)
     return out
 
 
 class MashPenalty(_Transform):
     """MASH pay-per-search reward over the rollouts of one question (METHODS.md §2).
 
-    ``m_hat = min(min{s_i : correct_i}, historic_min(q))``; ``exp``:
-    ``R_i = correct_i * lam**(s_i - m_hat)``; ``linear``:
-    ``R_i = correct_i * max(1 - s_i/(max_searches+1), 0)``; ``otc`` (OTC-GRPO) with
-    ``f(s, m)`` = 0 if s=m=0, s if m=0, else 2sm/(s+m): 1 if f=0, ``cos(s*pi/(2s+max))`` if
-    m=0, ``sin(f*pi/(2m))`` otherwise; ``otc_strict``: as otc, but when ``m_hat`` = 0 a correct
-    answer that searched gets 0. The historic minimum per ``task_id`` is the state.
-    Correct means ``task_return > 0``; searches come from ``EpisodeRecord.cost[cost_key]``.
+    ``c_i`` is the rollout's correctness, ``task_return`` (1/0 for exact match; a graded
+    score such as token F1 is used as it is). ``m_hat = min(min{s_i : c_i > 0},
+    historic_min(q))``; ``R_i = c_i * penalty_i`` (0 when ``c_i`` = 0) with ``exp``:
+    ``penalty = lam**(s_i - m_hat)``; ``linear``: ``max(1 - s_i/(max_searches+1), 0)``;
+    ``otc`` (OTC-GRPO) with ``f(s, m)`` = 0 if s=m=0, s if m=0, else 2sm/(s+m): 1 if f=0,
+    ``cos(s*pi/(2s+max))`` if m=0, ``sin(f*pi/(2m))`` otherwise; ``otc_strict``: as otc, but
+    when ``m_hat`` = 0 an answer that searched gets 0. The historic minimum per ``task_id`` is
+    the state. Searches come from ``EpisodeRecord.cost[cost_key]``.
 
     Args:
         variant: ``"exp"`` (default), ``"linear"``, ``"otc"`` or ``"otc_strict"``.
@@ -100,7 +107,7 @@ class MashPenalty(_Transform):
 
     def __call__(self, episodes: Sequence[EpisodeRecord]) -> GroupResult:
         task_id = _check_group(episodes, "MashPenalty")
-        correct = [ep.task_return > 0 for ep in episodes]
+        correct = [float(ep.task_return) for ep in episodes]
         searches = [float(ep.cost.get(self.cost_key, 0.0)) for ep in episodes]
         historic = self.historic_min.get(task_id, math.inf)
         rewards = mash_rewards(
@@ -111,7 +118,7 @@ class MashPenalty(_Transform):
             max_searches=self.max_searches,
             historic_min=historic,
         )
-        new_min = min([*(s for c, s in zip(correct, searches) if c), historic])
+        new_min = min([*(s for c, s in zip(correct, searches) if c > 0), historic])
         if math.isfinite(new_min):
             self.historic_min[task_id] = new_min
         return GroupResult.episode_rewards(episodes, rewards)

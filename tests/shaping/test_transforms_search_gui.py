@@ -71,6 +71,25 @@ def test_mash_otc_strict_zeroes_searching_when_none_was_needed(make_episode):
     assert MashPenalty(variant="otc_strict")(zero).per_episode == pytest.approx([1.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize("variant", ["exp", "linear", "otc", "otc_strict"])
+def test_mash_graded_correctness_multiplies_the_penalty(make_episode, variant):
+    """MASH's reward manager: reward = correctness score * search penalty (a token-F1 of 0.5
+    earns half of what an exact answer with the same searches earns)."""
+    graded = _mash_group(make_episode, [0.0, 0.5, 1.0, 0.8], [0, 1, 2, 3])
+    binary = _mash_group(make_episode, [0, 1, 1, 1], [0, 1, 2, 3])
+    penalties = MashPenalty(variant=variant, lam=0.8)(binary).per_episode
+    expected = [c * p for c, p in zip([0.0, 0.5, 1.0, 0.8], penalties)]
+    assert MashPenalty(variant=variant, lam=0.8)(graded).per_episode == pytest.approx(expected)
+    if variant == "exp":
+        assert expected == pytest.approx([0.0, 0.5, 0.8, 0.512])
+
+
+def test_mash_graded_score_counts_as_correct_for_the_minimum(make_episode):
+    # The cheapest rollout with any credit (F1 0.2 with 0 searches) sets m_hat = 0.
+    group = _mash_group(make_episode, [0.2, 1.0], [0, 2])
+    assert MashPenalty(lam=0.5)(group).per_episode == pytest.approx([0.2, 0.25])
+
+
 @pytest.mark.parametrize("bad", [{"variant": "cubic"}, {"lam": 1.5}, {"max_searches": -1}])
 def test_mash_bad_arguments(bad):
     with pytest.raises(ConfigError):
@@ -127,6 +146,28 @@ def test_uis1_advantage_trajectory_return_and_weights(make_episode):
         pytest.approx([2 * s, 2 * s], abs=1e-4),
         pytest.approx([-2 * s, -2 * s], abs=1e-4),
     ]
+
+
+def test_uis1_advantage_mean_norm_subtracts_the_mean_only(make_episode):
+    # Returns: a = [1.5, 1.0], b = [1.0, 0.1]; pooled scores [1, 1, 1, 0.1] (mean 0.775).
+    result = UIS1Advantage(mode="mean_norm")(_gui_group(make_episode))
+    assert result.per_step[0] == pytest.approx([0.225 + 0.25, 0.225 + 0.45])
+    assert result.per_step[1] == pytest.approx([0.225 - 0.25, -0.675 - 0.45])
+    assert UIS1Advantage(mode="mean_norm").spec()["mode"] == "mean_norm"
+    with pytest.raises(ConfigError, match="mode"):
+        UIS1Advantage(mode="std_only")
+
+
+@pytest.mark.parametrize("mode", ["mean_norm", "mean_std_norm"])
+def test_uis1_single_rollout_keeps_the_raw_score_when_asked(make_episode, mode):
+    lone = [_gui_episode(make_episode, [0.7], [True], "a")]
+    assert UIS1Advantage(mode=mode)(lone).per_step == [[0.0]]
+    raw = UIS1Advantage(mode=mode, single_rollout="raw")(lone).per_step
+    assert raw == [[pytest.approx(0.7, abs=1e-6)]]
+    # trajectory_return: one rollout's summed score, broadcast; the step term stays 0.
+    two_steps = [_gui_episode(make_episode, [1.0, 0.55], [True, True], "a")]
+    traj = UIS1Advantage(mode=mode, episode_term="trajectory_return", single_rollout="raw")
+    assert traj(two_steps).per_step == [pytest.approx([1.55, 1.55], abs=1e-5)]
 
 
 def test_uis1_needs_match_flags(make_episode):

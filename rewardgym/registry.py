@@ -29,6 +29,7 @@ EXTRA_PROBES: dict[str, str] = {
     "llm": "transformers",
     "train": "stable_baselines3",
     "distributed": "ray",
+    "search": "bm25s",
 }
 
 
@@ -221,3 +222,28 @@ def register_all() -> None:
         description="toy text task: reply using only a given set of letters (dense reward)",
         family="toy",
     )
+
+    # --- tool-use search QA with pay-per-search (envs/search) --------------------------------
+    _search = "rewardgym.envs.search.env:SearchQAEnv"
+    for _id, _desc, _kw in (
+        ("SearchQA", "synthetic-world QA, all question kinds; pay per search (MASH)", {}),
+        ("SearchQA-Hop1", "synthetic-world single-hop questions", {"kinds": ["single-hop"]}),
+        ("SearchQA-Hop2", "synthetic-world bridge (2-hop) questions", {"kinds": ["bridge"]}),
+        ("SearchQA-Compare", "synthetic-world comparison questions", {"kinds": ["comparison"]}),
+        ("SearchQA-Unanswerable", "synthetic-world unanswerable questions: abstain",
+         {"kinds": ["unanswerable"]}),
+        ("SearchQA-NoSearch", "synthetic-world QA with search disabled (closed-book arm)",
+         {"max_searches": 0, "max_opens": 0}),
+        ("SearchQA-Budget", "synthetic-world QA with a spend budget of 2 searches",
+         {"budget": 2.0}),
+        ("SearchQA-JSONL", "your NQ-open/HotpotQA JSONL questions and corpus (default: sample)",
+         {"source": "jsonl"}),
+    ):  # fmt: skip
+        _register(
+            f"rewardgym/{_id}-v0",
+            _search,
+            description=_desc,
+            family="search",
+            extra="search",
+            kwargs=_kw,
+        )

@@ -1,16 +1,15 @@
 """The leaderboard report: one static HTML page (plots embedded), Markdown, JSON or CSV.
 
 :func:`build_report` scores stored rows (``rewardgym.leaderboard.scoring``); ``render_*`` turn
-the result into text. The HTML page is self-contained: the plots (score bars with 95% CIs per
-env, cost vs score) are PNGs embedded as base64 ``data:`` URIs, so the file can be mailed or
-published as is.
+the result into text. The HTML page (``report_html``) is self-contained: plots embedded as
+base64 PNGs, sortable tables, per-env and per-agent drill-down and the episode viewer
+(``viewer``) run on inline JavaScript, so the file can be mailed or published as is.
+Families add sections to the page through :data:`REPORT_SECTIONS`.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import datetime as dt
 import html
 import importlib
 import io
@@ -21,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rewardgym
-from rewardgym.errors import ConfigError, DependencyNotInstalled
+from rewardgym.errors import ConfigError
+from rewardgym.leaderboard import report_html
 from rewardgym.leaderboard.scoring import AgentEnvScore, SuiteScore, score_rows, suite_scores
 
 __all__ = [
@@ -275,109 +275,16 @@ def render_md(report: Report) -> str:
     )
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def plot_pngs(report: Report) -> dict[str, str]:
-    """The report's plots as base64 PNGs: ``scores`` (bars with CIs) and ``cost`` (scatter)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
-        raise DependencyNotInstalled("matplotlib", "all", "the HTML report") from exc
-    del plt  # Figure objects need no global pyplot state
-    envs, agents = report.envs, sorted({s.agent for s in report.scores})
-    by = {(s.env_id, s.agent): s for s in report.scores}
-    width = 0.8 / max(1, len(agents))
-
-    fig = Figure(figsize=(max(6.0, 1.6 * len(envs) * max(1, len(agents)) ** 0.5), 4.0))
-    ax = fig.subplots()
-    for j, agent in enumerate(agents):
-        xs, ys, lo, hi = [], [], [], []
-        for i, env in enumerate(envs):
-            s = by.get((env, agent))
-            if s is None:
-                continue
-            xs.append(i - 0.4 + width * (j + 0.5))
-            ys.append(s.mean_return)
-            lo.append(s.mean_return - s.ci_low)
-            hi.append(s.ci_high - s.mean_return)
-        ax.bar(xs, ys, width=width, yerr=[lo, hi], capsize=3, label=agent)
-    ax.set_xticks(range(len(envs)), [e.removeprefix("rewardgym/") for e in envs])
-    ax.set_ylabel("mean task return (95% CI)")
-    ax.set_title("Score per environment")
-    ax.axhline(0, color="black", linewidth=0.5)
-    ax.legend(fontsize="small", loc="best")
-    scores_png = _png(fig)
-
-    fig = Figure(figsize=(6.0, 4.0))
-    ax = fig.subplots()
-    key = report.cost_key
-    for agent in agents:
-        pts = [
-            (s.cost.get(key, 0.0) / max(1, s.episodes), s.mean_return)
-            for s in report.scores
-            if s.agent == agent
-        ]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=agent)
-    ax.set_xlabel(f"{key} per episode")
-    ax.set_ylabel("mean task return")
-    ax.set_title("Cost vs score (one point per agent and env)")
-    if any(s.cost.get(key, 0.0) > 0 for s in report.scores):
-        ax.set_xscale("symlog", linthresh=1e-3)
-    ax.legend(fontsize="small", loc="best")
-    cost_png = _png(fig)
-    return {"scores": scores_png, "cost": cost_png}
-
-
-def _html_table(header: list[str], rows: list[list[str]], table_id: str) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; font-size: 14px; }
-th { background: #f3f3f3; }
-img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
-.note { color: #555; font-size: 13px; }
-.error { color: #a00; }
-"""
-
-
 def render_html(report: Report) -> str:
-    pngs = plot_pngs(report)
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>rewardgym leaderboard</title><style>{_CSS}</style></head>
-<body>
-<h1>rewardgym leaderboard</h1>
-<p class="note">{report.episodes} episodes from <code>{html.escape(report.source)}</code>,
-rewardgym {html.escape(rewardgym.__version__)}, generated {when}. Score = raw
-<code>task</code> return (shaping never counts), mean over tasks with a bootstrap 95% CI over
-tasks. Suite score: per env, (score &minus; random) / (best scripted &minus; random), averaged.</p>
-<h2>Suite</h2>
-{_html_table(SUITE_HEADER, suite_rows(report), "suite")}
-<h2>Per environment</h2>
-{_html_table(HEADER, table_rows(report), "scores")}
-<h2>Plots</h2>
-<img id="plot-scores" alt="score per environment with 95% CIs"
- src="data:image/png;base64,{pngs["scores"]}">
-<img id="plot-cost" alt="cost versus score" src="data:image/png;base64,{pngs["cost"]}">
-{"".join(extra_sections(report.rows, REPORT_SECTIONS))}
-</body></html>
-"""
+    """The self-contained HTML page (``report_html``), with the registered extra sections."""
+    return report_html.render_html(
+        report,
+        header=HEADER,
+        table_rows=table_rows(report),
+        suite_header=SUITE_HEADER,
+        suite_rows=suite_rows(report),
+        sections=extra_sections(report.rows, REPORT_SECTIONS),
+    )
 
 
 def render(report: Report, fmt: str) -> str:

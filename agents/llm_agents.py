@@ -6,7 +6,20 @@ that does not parse is **not** an error: for text action spaces the raw reply is
 is (the env scores it through ``info["invalid_action"]``); for ``Discrete(n)`` spaces the agent
 submits ``start + n``, one past the last action, which envs score as an invalid action (the
 dungeon plays it as ``wait``). Either way the failure is counted in
-``usage()["llm_parse_failures"]``.
+``usage()["llm_parse_failures"]``. A prompt the server refuses as too long for the model's
+context (:class:`~rewardgym.llm.ContextLengthError`, after the client's own left truncation) is
+played the same way, counted in ``usage()["llm_context_errors"]``: the agent's failure, never a
+crash of the run.
+
+For the test-time selection track (``rewardgym.agents.selection``, METHODS §7) the agent asks
+for token log-probabilities and reports, per episode, in ``usage()``:
+
+* ``llm_self_certainty_sum`` and ``llm_logprob_tokens``: the sum of the per-token
+  self-certainty ``KL(Uniform || p_t)`` over the episode's generated tokens, and how many there
+  were (their ratio is the episode's self-certainty; both add up like costs);
+* ``answer_fingerprint``: a 48-bit fingerprint of the episode's answer, an identifier rather than
+  a cost (equal answers, equal fingerprints): for text actions the last action submitted, with
+  trailing spaces and blank lines dropped; for discrete actions the whole action sequence.
 
 Registered specs (``rewardgym.agents.registry``):
 
@@ -18,6 +31,7 @@ Registered specs (``rewardgym.agents.registry``):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import sys
@@ -28,7 +42,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rewardgym.llm import ChatMessage, LLMClient, make_client
+from rewardgym.llm import ChatMessage, ContextLengthError, LLMClient, make_client
 from rewardgym.registry import ENTRIES
 
 __all__ = [
@@ -36,6 +50,7 @@ __all__ = [
     "LLMAgent",
     "ParsedAction",
     "PromptTemplate",
+    "answer_fingerprint",
     "env_family",
     "make_local_llm_agent",
     "make_openai_llm_agent",
@@ -190,6 +205,19 @@ TEMPLATES: dict[str, PromptTemplate] = {
 }
 
 
+def answer_fingerprint(actions: Sequence[Any]) -> float:
+    """A 48-bit fingerprint of an episode's answer, exact as a float (see the module docstring).
+
+    Text answers count as equal when they differ only in trailing spaces and blank lines.
+    """
+    if actions and isinstance(actions[-1], str):
+        lines = (line.rstrip() for line in actions[-1].strip().splitlines())
+        key = "text:" + "\n".join(line for line in lines if line)
+    else:
+        key = "seq:" + ",".join(str(a) for a in actions)
+    return float(int.from_bytes(hashlib.sha256(key.encode()).digest()[:6], "big"))
+
+
 def env_family(env: Any) -> str:
     """The registered family of ``env`` (``"generic"`` for an unregistered env)."""
     spec = getattr(getattr(env, "unwrapped", env), "spec", None) or getattr(env, "spec", None)
@@ -209,6 +237,9 @@ class LLMAgent:
         history_turns: how many earlier (observation, reply) turns the prompt keeps (default:
             the template's).
         name: the agent's name in results.
+        logprobs: top-k alternatives asked for with each reply's token log-probabilities
+            (self-certainty is exact on local models, estimated from these on servers); None
+            asks for none.
 
     ``usage()`` reports this episode's tokens (``llm_tokens``, ...), calls and parse failures;
     the bench runner adds it to the episode's cost.
@@ -224,6 +255,7 @@ class LLMAgent:
         temperature: float = 0.7,
         history_turns: int | None = None,
         name: str = "llm",
+        logprobs: int | None = 5,
     ) -> None:
         self.client = client
         self.action_space = action_space
@@ -232,6 +264,7 @@ class LLMAgent:
         self.temperature = float(temperature)
         self.history_turns = template.history_turns if history_turns is None else history_turns
         self.name = name
+        self.logprobs = logprobs
         if isinstance(action_space, spaces.Discrete):
             self._parse = make_discrete_parser(self.names)
         else:
@@ -239,14 +272,18 @@ class LLMAgent:
         self._history: list[ChatMessage] = []
         self._seed = 0
         self._turn = 0
-        self._parse_failures = 0
         self._base_usage = client.usage()
+        self.reset()
 
     def reset(self, seed: int | None = None) -> None:
         self._history = []
         self._seed = 0 if seed is None else int(seed)
         self._turn = 0
         self._parse_failures = 0
+        self._context_errors = 0
+        self._actions: list[Any] = []
+        self._certainty_sum = 0.0
+        self._certainty_tokens = 0
         self._base_usage = self.client.usage()
 
     def messages(self, observation: Any) -> list[ChatMessage]:
@@ -264,26 +301,46 @@ class LLMAgent:
 
     def act(self, observation: Any, info: dict[str, Any]) -> Any:
         msgs = self.messages(observation)
-        out = self.client.chat(
-            msgs,
-            max_tokens=self.template.max_tokens,
-            temperature=self.temperature,
-            stop=self.template.stop,
-            seed=self._seed * 10_007 + self._turn,
-        )
+        try:
+            out = self.client.chat(
+                msgs,
+                max_tokens=self.template.max_tokens,
+                temperature=self.temperature,
+                stop=self.template.stop,
+                seed=self._seed * 10_007 + self._turn,
+                logprobs=self.logprobs,
+            )
+        except ContextLengthError as exc:
+            self._turn += 1
+            self._context_errors += 1
+            log.warning("the prompt does not fit the model's context: %s", exc)
+            action = self._parse("", self.action_space).action  # played as an invalid action
+            self._actions.append(action)
+            return action
         self._turn += 1
+        certainty = out.self_certainty
+        if certainty is not None and out.logprobs:
+            self._certainty_sum += certainty * len(out.logprobs)
+            self._certainty_tokens += len(out.logprobs)
         parsed = self._parse(out.text, self.action_space)
         if not parsed.ok:
             self._parse_failures += 1
             log.debug("unparseable reply (%s): %r", parsed.reason, out.text[:200])
         self._history += [msgs[-1], {"role": "assistant", "content": out.text}]
         del self._history[: -2 * max(1, self.history_turns)]
+        self._actions.append(parsed.action)
         return parsed.action
 
     def usage(self) -> dict[str, float]:
         now = self.client.usage()
         spent = {k: now[k] - self._base_usage.get(k, 0.0) for k in now}
         spent["llm_parse_failures"] = float(self._parse_failures)
+        spent["llm_context_errors"] = float(self._context_errors)
+        if self._actions:
+            spent["answer_fingerprint"] = answer_fingerprint(self._actions)
+        if self._certainty_tokens:
+            spent["llm_self_certainty_sum"] = self._certainty_sum
+            spent["llm_logprob_tokens"] = float(self._certainty_tokens)
         return spent
 
 
@@ -305,7 +362,14 @@ def make_openai_llm_agent(env: Any, arg: str | None = None, **kwargs: Any) -> LL
     """Registry factory for ``llm-openai:<base_url>|<model>``."""
     client_kwargs = {
         k: kwargs.pop(k)
-        for k in ("api_key", "api_key_env", "timeout_s", "max_retries", "backoff_s")
+        for k in (
+            "api_key",
+            "api_key_env",
+            "timeout_s",
+            "max_retries",
+            "backoff_s",
+            "context_length",
+        )
         if k in kwargs
     }
     client = make_client(f"openai:{arg or ''}", **client_kwargs)

@@ -1,7 +1,9 @@
 """The one LLM client interface of rewardgym (core, L0), used by agents and reward judges.
 
 * :class:`LLMClient` — ``complete(prompt)`` / ``chat(messages)`` returning a
-  :class:`Completion` with token counts; ``usage()`` gives the running cost.
+  :class:`Completion` with token counts and, when asked (``logprobs=k``), each token's
+  :class:`TokenLogprob`; ``usage()`` gives the running cost.
+* :func:`self_certainty` — the mean ``KL(Uniform || p_t)`` of a generation (METHODS §7).
 * :class:`~rewardgym.llm.local.TransformersClient` — any local causal LM directory.
 * :class:`~rewardgym.llm.http.OpenAIClient` — any OpenAI-compatible server (vLLM, SGLang, ...).
 * :func:`make_client` — build one from a spec string.
@@ -14,9 +16,28 @@ from __future__ import annotations
 from typing import Any
 
 from rewardgym.errors import ConfigError
-from rewardgym.llm.base import ChatMessage, Completion, LLMClient, format_chat
+from rewardgym.llm.base import (
+    MAX_TOP_LOGPROBS,
+    ChatMessage,
+    Completion,
+    ContextLengthError,
+    LLMClient,
+    TokenLogprob,
+    format_chat,
+    self_certainty,
+)
 
-__all__ = ["ChatMessage", "Completion", "LLMClient", "format_chat", "make_client"]
+__all__ = [
+    "MAX_TOP_LOGPROBS",
+    "ChatMessage",
+    "Completion",
+    "ContextLengthError",
+    "LLMClient",
+    "TokenLogprob",
+    "format_chat",
+    "make_client",
+    "self_certainty",
+]
 
 
 def make_client(spec: str, **kwargs: Any) -> LLMClient:

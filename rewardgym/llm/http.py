@@ -4,10 +4,20 @@ Only the standard library is used (``urllib``), so this backend needs no extra. 
 failures (connection errors, timeouts, HTTP 408/409/429/5xx) are retried with exponential
 backoff (honouring ``Retry-After``); everything else, and a failure after the last retry, raises
 :class:`rewardgym.errors.LLMError` with the server's message.
+
+Prompts longer than the model's context are cut from the left, as the local client does, never
+sent to fail: the context length comes from the constructor or from the server's model list
+(vLLM's ``max_model_len``). A prompt that may not fit (judged by its UTF-8 size, an upper bound
+on the tokens of a byte-level tokenizer) is counted exactly with the server's ``/tokenize``
+(vLLM and ``rewardgym.llm.server`` have it) and, if too long, sent as its last token ids to
+``/completions`` (a chat rendered by the server's chat template, the same tokens the local client
+would cut). A server without ``/tokenize`` gets the text cut by the byte bound instead (oldest
+chat turns first). If the server still refuses the length, :class:`ContextLengthError` says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import logging
@@ -20,7 +30,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardgym.errors import ConfigError, LLMError
-from rewardgym.llm.base import ChatMessage, Completion, LLMClient, cut_at_stop
+from rewardgym.llm.base import (
+    ChatMessage,
+    Completion,
+    ContextLengthError,
+    LLMClient,
+    TokenLogprob,
+    cut_at_stop,
+)
 
 __all__ = ["RETRY_STATUS", "OpenAIClient"]
 
@@ -28,6 +45,13 @@ log = logging.getLogger("rewardgym.llm.http")
 
 #: HTTP statuses worth retrying: the server is busy or briefly broken, the request is fine.
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+#: Tokens a chat template may add around the messages (role markers, a default system prompt),
+#: plus per message; only used to decide whether a prompt is worth counting exactly.
+_TEMPLATE_TOKENS, _TOKENS_PER_MESSAGE = 128, 16
+
+#: Phrases of a server's answer to a prompt that does not fit (vLLM, OpenAI, SGLang).
+_CONTEXT_PHRASES = ("maximum context length", "context length", "context_length_exceeded")
 
 
 class OpenAIClient(LLMClient):
@@ -44,6 +68,9 @@ class OpenAIClient(LLMClient):
         backoff_s: first backoff; doubles per retry, with up to 25% jitter, capped at
             ``max_backoff_s``.
         max_backoff_s: the largest single wait.
+        context_length: the model's context in tokens (prompt + completion); by default read
+            from the server's ``/models`` (vLLM lists ``max_model_len``) on first use. None
+            there too means prompts are sent as they are.
 
     Raises:
         ConfigError: if ``base_url`` is not an http(s) URL or the numbers are out of range.
@@ -60,6 +87,7 @@ class OpenAIClient(LLMClient):
         max_retries: int = 4,
         backoff_s: float = 0.5,
         max_backoff_s: float = 20.0,
+        context_length: int | None = None,
     ) -> None:
         super().__init__()
         if not base_url.startswith(("http://", "https://")):
@@ -67,6 +95,8 @@ class OpenAIClient(LLMClient):
                 f"base_url {base_url!r} must start with http:// or https://, "
                 "e.g. 'http://127.0.0.1:8000/v1'"
             )
+        if context_length is not None and context_length < 2:
+            raise ConfigError(f"context_length must be >= 2 tokens, got {context_length}")
         if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or max_backoff_s < 0:
             raise ConfigError(
                 "timeout_s must be > 0 and max_retries, backoff_s, max_backoff_s >= 0"
@@ -80,14 +110,20 @@ class OpenAIClient(LLMClient):
         self.max_backoff_s = float(max_backoff_s)
         self.retries_used = 0
         self._jitter = random.Random(0)  # backoff jitter only; never touches global state
+        self._context_length = context_length
+        self._context_known = context_length is not None
+        self._can_tokenize = True  # until the server says it has no /tokenize
 
     # -- requests ----------------------------------------------------------------------------
 
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", path, payload)
 
-    def _request(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
-        url = f"{self.base_url}{path}"
+    def _request(
+        self, method: str, path: str, payload: dict[str, Any] | None, *, root: bool = False
+    ) -> dict[str, Any]:
+        base = self.base_url.removesuffix("/v1") if root else self.base_url
+        url = f"{base}{path}"
         data = None if payload is None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
@@ -102,6 +138,8 @@ class OpenAIClient(LLMClient):
             except urllib.error.HTTPError as exc:
                 body = exc.read().decode("utf-8", errors="replace")[:500]
                 last = f"HTTP {exc.code} from {url}: {body}"
+                if exc.code == 400 and any(p in body.lower() for p in _CONTEXT_PHRASES):
+                    raise ContextLengthError(f"{last} (the prompt does not fit)") from None
                 if exc.code not in RETRY_STATUS:
                     raise LLMError(
                         f"{last} (not retried: fix the request, model name or API key)"
@@ -141,11 +179,82 @@ class OpenAIClient(LLMClient):
         data = self._request("GET", "/models", None)
         return [str(m.get("id")) for m in data.get("data", [])]
 
+    @property
+    def context_length(self) -> int | None:
+        """The model's context in tokens: the constructor's, else the server's ``max_model_len``
+        for this model (asked once), else None (unknown: prompts go as they are)."""
+        if not self._context_known:
+            self._context_known = True
+            try:
+                data = self._request("GET", "/models", None)
+                for m in data.get("data", []):
+                    if str(m.get("id")) == self.model and m.get("max_model_len"):
+                        self._context_length = int(m["max_model_len"])
+            except (LLMError, AttributeError, TypeError, ValueError) as exc:
+                log.warning("could not read the context length from %s: %s", self.base_url, exc)
+        return self._context_length
+
+    def _tokenize(self, body: dict[str, Any]) -> list[int] | None:
+        """The prompt's token ids from the server's ``/tokenize``; None if it has none."""
+        if not self._can_tokenize:
+            return None
+        try:
+            data = self._request("POST", "/tokenize", {"model": self.model, **body}, root=True)
+            return [int(t) for t in data["tokens"]]
+        except (LLMError, KeyError, TypeError, ValueError) as exc:
+            log.info(
+                "%s cannot tokenize (%s): cutting long prompts by their size", self.base_url, exc
+            )
+            self._can_tokenize = False
+            return None
+
+    def _fit(
+        self, payload: dict[str, Any], chat: bool, max_tokens: int
+    ) -> tuple[str, dict[str, Any], int]:
+        """``(path, payload, tokens cut)`` for a request whose prompt fits the context.
+
+        Cuts from the left what does not fit (see the module docstring); a prompt that may fit
+        goes as it is. The cut count is exact with ``/tokenize``, else 0 (unknown).
+        """
+        path = "/chat/completions" if chat else "/completions"
+        ctx = self.context_length
+        if ctx is None:
+            return path, payload, 0
+        room = max(1, ctx - int(max_tokens))
+        if chat:
+            text_bytes = sum(
+                len(m["role"]) + len(m["content"].encode()) for m in payload["messages"]
+            )
+            bound = text_bytes + _TEMPLATE_TOKENS + _TOKENS_PER_MESSAGE * len(payload["messages"])
+        else:
+            bound = len(payload["prompt"].encode()) + _TOKENS_PER_MESSAGE
+        if bound <= room:
+            return path, payload, 0
+        if chat:
+            ids = self._tokenize({"messages": payload["messages"], "add_generation_prompt": True})
+        else:
+            ids = self._tokenize({"prompt": payload["prompt"]})
+        if ids is not None:
+            if len(ids) <= room:
+                return path, payload, 0
+            cut = dict(payload)
+            cut.pop("messages", None)
+            cut["prompt"] = ids[-room:]
+            log.info("prompt of %d tokens cut to the last %d (context %d)", len(ids), room, ctx)
+            return "/completions", cut, len(ids) - room
+        # No tokenizer: every token is at least one byte, so a text of `room - margin` bytes fits.
+        cut = dict(payload)
+        if chat:
+            cut["messages"] = _cut_messages(payload["messages"], room)
+        else:
+            cut["prompt"] = _tail_bytes(payload["prompt"], room - _TOKENS_PER_MESSAGE)
+        return path, cut, 0
+
     # -- LLMClient ---------------------------------------------------------------------------
 
     def _payload(
         self, max_tokens: int, temperature: float, stop: Sequence[str], seed: int | None
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any]:  # the fields both endpoints share
         payload: dict[str, Any] = {
             "model": self.model,
             "max_tokens": int(max_tokens),
@@ -165,11 +274,11 @@ class OpenAIClient(LLMClient):
         temperature: float,
         stop: Sequence[str],
         seed: int | None,
+        logprobs: int | None = None,
     ) -> Completion:
         payload = self._payload(max_tokens, temperature, stop, seed)
         payload["prompt"] = prompt
-        data = self._post("/completions", payload)
-        return self._parse(data, stop, chat=False, prompt_text=prompt)
+        return self._send(payload, stop, False, max_tokens, logprobs, prompt)
 
     def _generate_chat(
         self,
@@ -179,12 +288,39 @@ class OpenAIClient(LLMClient):
         temperature: float,
         stop: Sequence[str],
         seed: int | None,
+        logprobs: int | None = None,
     ) -> Completion:
         payload = self._payload(max_tokens, temperature, stop, seed)
         payload["messages"] = [dict(m) for m in messages]
-        data = self._post("/chat/completions", payload)
         prompt_text = "\n".join(m["content"] for m in messages)
-        return self._parse(data, stop, chat=True, prompt_text=prompt_text)
+        return self._send(payload, stop, True, max_tokens, logprobs, prompt_text)
+
+    def _send(
+        self,
+        payload: dict[str, Any],
+        stop: Sequence[str],
+        chat: bool,
+        max_tokens: int,
+        logprobs: int | None,
+        prompt_text: str,
+    ) -> Completion:
+        path, payload, cut = self._fit(payload, chat, max_tokens)
+        chat = path == "/chat/completions"
+        if logprobs is not None and chat:
+            payload.update(logprobs=True, top_logprobs=int(logprobs))
+        elif logprobs is not None:
+            payload["logprobs"] = int(logprobs)
+        data = self._post(path, payload)
+        out = self._parse(data, stop, chat=chat, prompt_text=prompt_text)
+        if logprobs is not None:
+            choice = data["choices"][0]
+            lp = _parse_logprobs(choice.get("logprobs"), chat)
+            if lp is not None:
+                lp = _cut_logprobs(lp, out.text, stop)
+            out = dataclasses.replace(out, logprobs=lp)
+        if cut:
+            out = dataclasses.replace(out, prompt_truncated=cut)
+        return out
 
     def _parse(
         self, data: dict[str, Any], stop: Sequence[str], *, chat: bool, prompt_text: str
@@ -214,3 +350,81 @@ class OpenAIClient(LLMClient):
             completion_tokens=completion_tokens,
             finish_reason=str(choice.get("finish_reason") or "stop"),
         )
+
+
+def _parse_logprobs(raw: Any, chat: bool) -> tuple[TokenLogprob, ...] | None:
+    """Token log-probabilities in either OpenAI form (chat ``content`` or the legacy
+    completion lists); None if the server sent none."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        if chat or "content" in raw:
+            return tuple(
+                TokenLogprob(
+                    token=str(t["token"]),
+                    logprob=float(t["logprob"]),
+                    top=tuple(
+                        (str(a["token"]), float(a["logprob"])) for a in t.get("top_logprobs") or ()
+                    ),
+                    kl_uniform=None if t.get("kl_uniform") is None else float(t["kl_uniform"]),
+                )
+                for t in raw.get("content") or ()
+            )
+        tokens = raw.get("tokens") or []
+        values = raw.get("token_logprobs") or []
+        tops = raw.get("top_logprobs") or [None] * len(tokens)
+        kls = raw.get("kl_uniform") or [None] * len(tokens)
+        return tuple(
+            TokenLogprob(
+                token=str(tok),
+                logprob=float(lp) if lp is not None else float("nan"),
+                top=tuple((str(a), float(b)) for a, b in (top or {}).items()),
+                kl_uniform=None if kl is None else float(kl),
+            )
+            for tok, lp, top, kl in zip(tokens, values, tops, kls, strict=False)
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("unreadable logprobs in the answer (%s): ignored", exc)
+        return None
+
+
+def _cut_logprobs(
+    logprobs: tuple[TokenLogprob, ...], text: str, stop: Sequence[str]
+) -> tuple[TokenLogprob, ...]:
+    """Drop tokens past a stop string the client cut but the server did not."""
+    if not stop:
+        return logprobs
+    at = 0
+    for i, t in enumerate(logprobs):
+        if at > len(text):
+            return logprobs[:i]
+        at += len(t.token)
+    return logprobs
+
+
+def _tail_bytes(text: str, budget: int) -> str:
+    """The end of ``text`` in at most ``budget`` UTF-8 bytes (whole characters)."""
+    data = text.encode()
+    if len(data) <= budget:
+        return text
+    return data[len(data) - max(0, budget) :].decode("utf-8", errors="ignore")
+
+
+def _cut_messages(messages: Sequence[dict[str, Any]], room: int) -> list[dict[str, Any]]:
+    """Cut a chat by the byte bound: the oldest turns after a system message go first, then the
+    start of the longest remaining message."""
+    msgs = [dict(m) for m in messages]
+
+    def bound() -> int:
+        size = sum(len(m["role"]) + len(m["content"].encode()) for m in msgs)
+        return size + _TEMPLATE_TOKENS + _TOKENS_PER_MESSAGE * len(msgs)
+
+    first = 1 if msgs and msgs[0]["role"] == "system" else 0
+    while bound() > room and len(msgs) - first > 1:
+        del msgs[first]
+    excess = bound() - room
+    if excess > 0:
+        i = max(range(len(msgs)), key=lambda j: len(msgs[j]["content"].encode()))
+        content = msgs[i]["content"]
+        msgs[i]["content"] = _tail_bytes(content, len(content.encode()) - excess)
+    return msgs

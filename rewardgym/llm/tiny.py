@@ -6,6 +6,12 @@ built-in corpus (code and dungeon prompts), builds a 2-layer Llama-style model f
 Loading it back goes through ``AutoTokenizer``/``AutoModelForCausalLM.from_pretrained``, the
 same code path as any real checkpoint directory. The model's output is (seeded) noise: it
 exercises the plumbing, not the intelligence.
+
+vLLM serves the same directory (docs/leaderboard.md): the attention heads are 32 wide (vLLM's
+CPU attention needs at least 32), and the tokenizer carries a chat template
+(:data:`TINY_CHAT_TEMPLATE`) that renders a chat exactly as
+:func:`rewardgym.llm.base.format_chat` does, so a chat request gives the same prompt tokens
+through ``apply_chat_template`` (vLLM, the local client) as through ``format_chat``.
 """
 
 from __future__ import annotations
@@ -18,12 +24,32 @@ import pathlib
 from rewardgym.errors import DependencyNotInstalled
 from rewardgym.localonly import apply_offline_env
 
-__all__ = ["TINY_CORPUS", "build_tiny_model", "default_tiny_model_dir", "ensure_tiny_model"]
+__all__ = [
+    "TINY_CHAT_TEMPLATE",
+    "TINY_CORPUS",
+    "TINY_VERSION",
+    "build_tiny_model",
+    "default_tiny_model_dir",
+    "ensure_tiny_model",
+]
 
 log = logging.getLogger("rewardgym.llm.tiny")
 
 #: Marker file written last, so a half-built directory is never mistaken for a model.
 _DONE_MARKER = "rewardgym-tiny.json"
+
+#: Bumped when the build changes; a cached model of another version is rebuilt.
+#: 2: 32-wide attention heads (vLLM's CPU attention) and a chat template.
+TINY_VERSION = 2
+
+#: A Jinja chat template that renders messages as ``format_chat`` does: ``"<role>: <content>"``
+#: lines, ending with ``"assistant:"`` when a generation prompt is asked for.
+TINY_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ message['role'] }}: {{ message['content'] }}\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
 
 #: Built-in training text for the tokenizer: the kinds of prompts rewardgym agents see.
 TINY_CORPUS: tuple[str, ...] = (
@@ -59,6 +85,7 @@ def build_tiny_model(
     vocab_size: int = 512,
     hidden_size: int = 64,
     num_layers: int = 2,
+    head_dim: int = 32,
     max_positions: int = 2048,
     seed: int = 0,
 ) -> pathlib.Path:
@@ -67,8 +94,10 @@ def build_tiny_model(
     Args:
         out_dir: directory to write (created; existing files with the same names are replaced).
         vocab_size: BPE vocabulary size (byte-level, so every input is encodable).
-        hidden_size: model width.
+        hidden_size: model width (a multiple of ``head_dim``).
         num_layers: transformer blocks.
+        head_dim: width of each attention head (``hidden_size // head_dim`` heads); vLLM's CPU
+            attention needs 32 or more.
         max_positions: context length; longer prompts are truncated from the left by the client.
         seed: seeds the weight initialisation, so two builds are identical.
 
@@ -109,6 +138,7 @@ def build_tiny_model(
         pad_token="<|pad|>",
         model_max_length=max_positions,
     )
+    hf_tok.chat_template = TINY_CHAT_TEMPLATE
     hf_tok.save_pretrained(out)
 
     config = LlamaConfig(
@@ -116,8 +146,9 @@ def build_tiny_model(
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
         num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=4,
+        num_attention_heads=hidden_size // head_dim,
+        num_key_value_heads=hidden_size // head_dim,
+        head_dim=head_dim,
         max_position_embeddings=max_positions,
         bos_token_id=hf_tok.bos_token_id,
         eos_token_id=hf_tok.eos_token_id,
@@ -130,15 +161,31 @@ def build_tiny_model(
     model.eval()
     model.save_pretrained(out)
     (out / _DONE_MARKER).write_text(
-        json.dumps({"vocab_size": tok.get_vocab_size(), "seed": seed, "layers": num_layers})
+        json.dumps(
+            {
+                "version": TINY_VERSION,
+                "vocab_size": tok.get_vocab_size(),
+                "seed": seed,
+                "layers": num_layers,
+            }
+        )
     )
     log.info("built tiny model in %s", out)
     return out
 
 
 def ensure_tiny_model(out_dir: str | os.PathLike[str] | None = None) -> pathlib.Path:
-    """Return a built tiny model directory, building it first if it is not there yet."""
+    """Return a built tiny model directory, building it first if it is not there yet (or was
+    built by an older version of :func:`build_tiny_model`)."""
     out = pathlib.Path(out_dir) if out_dir is not None else default_tiny_model_dir()
-    if (out / _DONE_MARKER).is_file():
-        return out
+    marker = out / _DONE_MARKER
+    if marker.is_file():
+        try:
+            version = json.loads(marker.read_text()).get("version", 1)
+        except (OSError, ValueError, AttributeError):
+            version = None
+        if version == TINY_VERSION:
+            return out
+        log.info("rebuilding the tiny model in %s (version %s -> %s)", out, version, TINY_VERSION)
+        marker.unlink()
     return build_tiny_model(out)

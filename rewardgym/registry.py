@@ -30,6 +30,7 @@ EXTRA_PROBES: dict[str, str] = {
     "train": "stable_baselines3",
     "distributed": "ray",
     "search": "bm25s",
+    "gui": "PIL",
 }
 
 
@@ -213,6 +214,23 @@ def register_all() -> None:
             extra="nethack",
             kwargs={"task": _task, "max_steps": 1000},
             max_episode_steps=1000,
+        )
+
+    # --- GUI: a simulated phone and UI-S1's semi-online mode (envs/gui) ---------------------
+    for _id, _cls, _desc in (
+        ("GUI-Online", "gui.env:GuiOnlineEnv",
+         "simulated phone, 8 apps, 46 task templates; sparse task reward from the app state"),
+        ("GUI-SemiOnline", "gui.semionline:GuiSemiOnlineEnv",
+         "UI-S1 semi-online replay of expert phone trajectories; step score, patch module"),
+        ("GUI-Offline", "gui.semionline:GuiOfflineEnv",
+         "one step of an expert phone trajectory: single-step action accuracy"),
+    ):  # fmt: skip
+        _register(
+            f"rewardgym/{_id}-v0",
+            f"rewardgym.envs.{_cls}",
+            description=_desc,
+            family="gui",
+            extra="gui",
         )
 
     # --- toy text envs for trainers' learning tests (envs/toy) ------------------------------

@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q "$(TORCH_PIN)"
 	$(BIN)/pip install -q -e '.[all,dev]' "$(TORCH_PIN)"
+	$(BIN)/pip install -q --no-deps "miniwob==1.1.0"  # GUI family: MiniWoB++ pages only (see pyproject)
 	touch $(STAMP)
 
 # System packages: installed when we are root and apt-get exists; otherwise say what is missing.

@@ -495,8 +495,16 @@ def render_screen(screen: Screen, width: int, height: int, *, clock: str = "12:0
             label(b, widget.text, _COLORS["text"])
         elif kind == "toggle" and b[2] - b[0] < 600:  # a chip (day of week, tab, sort order)
             fill = _COLORS["on"] if widget.checked else _COLORS["field"]
-            draw.rounded_rectangle(box(b), radius=max(1, round(30 * sx)), fill=fill, outline=_COLORS["item_line"])
-            label(b, widget.text, (255, 255, 255) if widget.checked else _COLORS["text"], small, center=True)
+            draw.rounded_rectangle(
+                box(b), radius=max(1, round(30 * sx)), fill=fill, outline=_COLORS["item_line"]
+            )
+            label(
+                b,
+                widget.text,
+                (255, 255, 255) if widget.checked else _COLORS["text"],
+                small,
+                center=True,
+            )
         elif kind == "toggle":
             draw.rectangle(box(b), fill=_COLORS["item"], outline=_COLORS["item_line"])
             label((b[0], b[1], b[2] - 200, b[3]), widget.text, _COLORS["text"])

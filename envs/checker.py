@@ -10,11 +10,16 @@ rule                   what it checks
 ``gymnasium``          ``gymnasium.utils.env_checker.check_env`` passes
 ``pettingzoo``         PettingZoo's ``parallel_api_test``/``api_test`` pass
 ``info-keys``          every required info key is present with the right type (reset + step)
+``is-success``         ``info["is_success"]`` (SB3's name) equals ``info["success"]``
 ``task-component``     ``reward_components`` always holds ``"task"``
 ``weighted-sum``       ``reward == sum(weights * components)`` to 1e-9
 ``step-types``         reward is a finite float, terminated/truncated are bools
 ``determinism``        the same seed and actions give an identical trajectory
 ``malformed-action``   malformed actions are scored (``invalid_action``), never raised
+``reset-options``      ``reset(options=...)`` with an unknown key or a non-dict raises
+                       ``ConfigError`` naming it
+``render``             ``render()`` without a render mode warns and returns None (envs that
+                       declare render modes)
 ``close``              ``close()`` may be called twice
 =====================  ====================================================================
 """
@@ -30,7 +35,7 @@ import gymnasium as gym
 import numpy as np
 
 from rewardgym.contract import REQUIRED_INFO_KEYS, invariant_error
-from rewardgym.errors import AgenticEnvCheckError
+from rewardgym.errors import AgenticEnvCheckError, ConfigError
 
 __all__ = ["check_agentic_env", "check_agentic_parallel_env", "default_malformed_actions"]
 
@@ -128,6 +133,67 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+def _check_is_success(info: Mapping[str, Any], where: str) -> None:
+    if "is_success" not in info or info["is_success"] != info["success"]:
+        raise _fail(
+            "is-success",
+            f"{where}: info['is_success'] ({info.get('is_success', 'missing')!r}) must repeat "
+            f"info['success'] ({info['success']!r}); AgenticEnv._info sets both",
+        )
+
+
+def _check_reset_options(env: gym.Env, seed: int) -> None:
+    """Unknown option keys and non-dict options are configuration errors naming them."""
+    bogus = "no_such_option_"
+    for options, must_name in (({bogus: 1}, bogus), (["not", "a", "dict"], "dict")):
+        try:
+            env.reset(seed=seed, options=options)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            if must_name not in str(exc):
+                raise _fail(
+                    "reset-options",
+                    f"reset(options={options!r}) raised ConfigError without naming "
+                    f"{must_name!r}: {exc}",
+                ) from exc
+            continue
+        except Exception as exc:
+            raise _fail(
+                "reset-options",
+                f"reset(options={options!r}) raised {type(exc).__name__}: {exc}; expected a "
+                "ConfigError (check options with AgenticEnv._reset_options)",
+            ) from exc
+        raise _fail(
+            "reset-options",
+            f"reset(options={options!r}) was accepted; unknown options must raise ConfigError "
+            "(declare the known ones in RESET_OPTIONS and call AgenticEnv._reset_options)",
+        )
+
+
+def _check_render_without_mode(env: gym.Env, seed: int) -> None:
+    """With render modes declared but none chosen, ``render()`` warns and returns None."""
+    if not env.metadata.get("render_modes") or env.unwrapped.render_mode is not None:
+        return
+    env.reset(seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = env.unwrapped.render()
+        except Exception as exc:
+            raise _fail(
+                "render", f"render() without a render mode raised {type(exc).__name__}: {exc}"
+            ) from exc
+    if result is not None:
+        raise _fail(
+            "render", f"render() without a render mode returned {type(result).__name__}, not None"
+        )
+    if not any("render mode" in str(w.message) for w in caught):
+        raise _fail(
+            "render",
+            "render() without a render mode must warn (AgenticEnv._render_mode_missing), as "
+            "Gymnasium's own envs do",
+        )
+
+
 # Info values that may legitimately differ between two identical rollouts.
 _NONDETERMINISTIC_INFO = frozenset({"cost", "wall_s", "timing"})
 
@@ -142,6 +208,7 @@ def _rollout(
     if not isinstance(info, Mapping):
         raise _fail("info-keys", f"reset(seed={seed}) returned info of type {type(info).__name__}")
     _check_info(info, f"reset(seed={seed})")
+    _check_is_success(info, f"reset(seed={seed})")
     trace: list[tuple] = [
         ("reset", obs, {k: v for k, v in info.items() if k not in _NONDETERMINISTIC_INFO})
     ]
@@ -152,6 +219,7 @@ def _rollout(
         result = env.step(action)
         _check_step(result, f"step {t + 1} after reset(seed={seed})")
         obs, reward, terminated, truncated, info = result
+        _check_is_success(info, f"step {t + 1} after reset(seed={seed})")
         trace.append(
             (
                 "step",
@@ -251,6 +319,9 @@ def check_agentic_env(
                 f"seed {seed}: two rollouts with the same seed and actions differ at "
                 f"{'reset' if index == 0 else f'step {index}'} in {', '.join(differing)}",
             )
+
+    _check_reset_options(env, seed)
+    _check_render_without_mode(env, seed)
 
     # Malformed agent output is scored, never raised.
     bad = (

@@ -8,17 +8,26 @@ legitimate (and malformed output is the env's business to score, not the space's
 Gymnasium's ``flatten`` and the shared memory of ``AsyncVectorEnv`` store, one int32 per
 character) is the code point itself, so any string the envs emit ('➞', 'é', CJK, emoji)
 survives ``flatten``/``unflatten`` and subprocess vector envs unchanged.
+
+Gymnasium 1.2's ``AsyncVectorEnv`` reads a shared-memory ``Text`` observation once, when the
+vector env is built, and hands back that snapshot after every ``reset``/``step`` (a ``Box``
+comes back as a live view of the buffer; a tuple of strings cannot). For
+:class:`PrintableText` we register a reader that returns a live view instead, so async vector
+envs return the strings the workers wrote (``copy=True``, the default, turns the view into a
+tuple of ``str``).
 """
 
 from __future__ import annotations
 
 import string
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.spaces.utils import flatten, unflatten
+from gymnasium.vector.utils import read_from_shared_memory
 
 __all__ = ["PrintableText", "text"]
 
@@ -147,3 +156,62 @@ def text(max_length: int = 16_384) -> PrintableText:
 
         raise ConfigError(f"max_length must be positive, got {max_length}")
     return PrintableText(max_length)
+
+
+# -- Gymnasium integration: fast flattening and a live shared-memory view ---------------------
+
+
+@flatten.register(PrintableText)
+def _flatten_printable(space: PrintableText, x: str) -> np.ndarray:
+    if len(x) > space.max_length:
+        raise ValueError(f"a string of {len(x)} characters does not fit {space!r}")
+    out = np.full(space.max_length, _N_CODE_POINTS, dtype=np.int32)
+    out[: len(x)] = np.frombuffer(x.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    return out
+
+
+def _decode(codes: np.ndarray) -> str:
+    codes = np.asarray(codes)
+    codes = codes[(codes >= 0) & (codes < _N_CODE_POINTS)].astype("<u4")
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+@unflatten.register(PrintableText)
+def _unflatten_printable(space: PrintableText, x: np.ndarray) -> str:
+    return _decode(x)
+
+
+class SharedTexts(Sequence[str]):
+    """The strings of ``n`` envs in an ``AsyncVectorEnv`` shared buffer, decoded when read.
+
+    ``deepcopy`` (what ``AsyncVectorEnv`` does with ``copy=True``) gives a tuple of ``str``.
+    """
+
+    def __init__(self, space: PrintableText, shared_memory: Any, n: int) -> None:
+        self._rows = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape(
+            n, space.max_length
+        )
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(_decode(row) for row in self._rows[index])
+        return _decode(self._rows[index])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SharedTexts({tuple(self)!r})"
+
+
+@read_from_shared_memory.register(PrintableText)
+def _read_printable(space: PrintableText, shared_memory: Any, n: int = 1) -> SharedTexts:
+    return SharedTexts(space, shared_memory, n)

@@ -22,14 +22,18 @@ class GuessEnv(AgenticEnv):
     DEFAULT_WEIGHTS = {"task": 1.0, "format": 0.1, "closeness": 0.0}
     COST_KEYS = ("guesses",)
 
-    def __init__(self, reward_weights=None, max_guesses: int = 3):
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(self, reward_weights=None, max_guesses: int = 3, render_mode=None):
         super().__init__(reward_weights)
         self.observation_space = text(256)
         self.action_space = text(64)
         self.max_guesses = max_guesses
+        self.render_mode = render_mode
         self.secret = 0
 
     def reset(self, *, seed=None, options=None):
+        self._reset_options(options)
         super().reset(seed=seed)
         self.secret = int(self.np_random.integers(10))
         info = self._start_episode(task_id=f"digit-{self.secret}")
@@ -59,6 +63,12 @@ class GuessEnv(AgenticEnv):
             success=hit if done else None,
         )
         return ("higher" if guess < self.secret else "lower or equal"), reward, done, False, info
+
+    def render(self):
+        if self.render_mode is None:
+            self._render_mode_missing()
+            return None
+        return f"guesses so far: {self._cost.get('guesses', 0):g}\n"
 
     def close(self):
         pass
@@ -121,6 +131,30 @@ class MissingInfoKey(GuessEnv):
         return info
 
 
+class IgnoresOptions(GuessEnv):
+    def reset(self, *, seed=None, options=None):
+        return super().reset(seed=seed)  # drops options unchecked
+
+
+class RaisesKeyErrorOnOptions(GuessEnv):
+    def reset(self, *, seed=None, options=None):
+        if options:
+            raise KeyError(next(iter(options)))
+        return super().reset(seed=seed)
+
+
+class NoIsSuccess(GuessEnv):
+    def _info(self, components, **kw):
+        info = super()._info(components, **kw)
+        del info["is_success"]
+        return info
+
+
+class SilentRender(GuessEnv):
+    def render(self):
+        return None
+
+
 class CloseTwiceFails(GuessEnv):
     closed = False
 
@@ -139,6 +173,10 @@ class CloseTwiceFails(GuessEnv):
         (CrashesOnMalformed, "malformed-action"),
         (MissingInfoKey, "info-keys"),
         (CloseTwiceFails, "close"),
+        (IgnoresOptions, "reset-options"),
+        (RaisesKeyErrorOnOptions, "reset-options"),
+        (NoIsSuccess, "is-success"),
+        (SilentRender, "render"),
     ],
 )
 def test_broken_env_fails_naming_the_rule(env_cls, rule):

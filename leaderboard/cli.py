@@ -121,6 +121,10 @@ from rewardgym.leaderboard import cli_grpo, cli_train  # noqa: E402
 app.add_typer(cli_train.app, name="train")
 cli_train.app.command("grpo")(cli_grpo.grpo)
 
+from rewardgym.leaderboard import cli_gui  # noqa: E402
+
+app.add_typer(cli_gui.app, name="gui")
+
 
 def main() -> None:
     """Entry point of the ``rewardgym`` console script."""

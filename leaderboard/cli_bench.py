@@ -189,6 +189,11 @@ def bench(
     envs: str = typer.Option(None, help="Comma list of env ids, e.g. rewardgym/CodeExec-v0."),
     seeds: str = typer.Option("0-9", help="Env seeds (one task instance each): '0-9', '0,3,5-7'."),
     episodes: int = typer.Option(1, help="Samples per (agent, env, seed); >1 enables pass@k."),
+    samples: int = typer.Option(
+        None,
+        help="Draw N >= 2 samples per task for the test-time selection track (the same as "
+        "--episodes N): the report's 'Test-time selection' table gives each selector's accuracy.",
+    ),
     suite: str = typer.Option(None, help="A preset instead of --agents/--envs: 'quick'."),
     reward_recipe: str = typer.Option(
         "", "--reward-recipe", help="Shaping recipe to wrap envs with (never changes scores)."
@@ -227,6 +232,13 @@ def bench(
     if verbose:
         logging.basicConfig(level=logging.INFO)
     try:
+        if samples is not None:
+            if samples < 2 or episodes not in (1, samples):
+                raise ConfigError(
+                    f"--samples must be >= 2 (got {samples}) and agree with --episodes "
+                    f"(got {episodes}); --samples N is --episodes N for the selection track"
+                )
+            episodes = samples
         jobs = _prepare(
             agents=agents,
             envs=envs,

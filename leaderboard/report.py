@@ -44,11 +44,15 @@ FORMATS = ("html", "md", "json", "csv")
 #: None when these rows hold nothing for it. Sections render after the main tables, in name
 #: order; one that raises is logged and replaced by an error note (the page is never lost).
 #: Families add one line each here.
-REPORT_SECTIONS: dict[str, str] = {}
+REPORT_SECTIONS: dict[str, str] = {
+    "selection": "rewardgym.leaderboard.selection_board:selection_section",
+}
 
 #: The same for the Markdown report: ``fn(rows) -> str | None`` returns Markdown (starting with
 #: a ``## `` heading), rendered after the main tables in name order.
-MD_SECTIONS: dict[str, str] = {}
+MD_SECTIONS: dict[str, str] = {
+    "selection": "rewardgym.leaderboard.selection_board:selection_md",
+}
 
 
 @dataclass

@@ -36,6 +36,12 @@ AGENT_ENTRY_POINTS: dict[str, str] = {
     "bayes-listener": "rewardgym.agents.social_agents:make_bayes_listener",
     "lying-imposter": "rewardgym.agents.social_agents:make_lying_imposter",
     "social-llm": "rewardgym.agents.social_llm:make_social_llm_agent",
+    # --- search QA family ---
+    "search-oracle": "rewardgym.agents.search_agents:make_search_oracle",
+    "memoriser": "rewardgym.agents.search_agents:make_memoriser",
+    "always-search": "rewardgym.agents.search_agents:make_always_search",
+    "never-search": "rewardgym.agents.search_agents:make_never_search",
+    "abstainer": "rewardgym.agents.search_agents:make_abstainer",
     # --- LLM agents ---
     "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",
     "llm-openai": "rewardgym.agents.llm_agents:make_openai_llm_agent",

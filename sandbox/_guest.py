@@ -24,11 +24,22 @@ import sys
 
 MAX_DEPTH = 200
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: how many members of one set (or keys of one dict) may share a hash with another member:
+#: building a set of n colliding members costs n**2 comparisons (a trusted-side stall).
+MAX_HASH_COLLISIONS = 64
 _HEADER = struct.Struct(">I")
+_JSON_STRING = rb'"(?:[^"\\]|\\.)*"'  # compiled on first use: the guest never needs it
 
 
 class NotPlainData(TypeError):
     """A value is not plain data (int, float, complex, str, bytes, bool, None and containers)."""
+
+
+class FrameError(EOFError):
+    """A message from the other side is oversized, malformed or over a decoding cap.
+
+    An ``EOFError``: the channel is unusable from here on, as if it were closed.
+    """
 
 
 #: exact types JSON carries as they are (floats by ``repr``, so inf, nan and -0.0 survive).
@@ -91,49 +102,83 @@ def _encode_items(items: list, depth: int) -> list:
     return [encode(v, d) for v in items]
 
 
-def decode(data: object, _depth: int = 0) -> object:
+def decode(
+    data: object,
+    max_depth: int = MAX_DEPTH,
+    max_collisions: int = MAX_HASH_COLLISIONS,
+) -> object:
     """Rebuild a value from :func:`encode`'s output; raise :class:`NotPlainData` if malformed.
 
     The result holds exact builtin types only: JSON parsing makes nothing else, and anything
-    that is not JSON-shaped is refused.
+    that is not JSON-shaped is refused. So is a value nested deeper than ``max_depth`` and a
+    set (or dict) with more than ``max_collisions`` members whose hash another member has
+    (building it would cost quadratic time); any other failure while rebuilding (e.g. a
+    ``RecursionError`` or ``MemoryError``) is reported as :class:`NotPlainData` too.
     """
-    if _depth > MAX_DEPTH + 1:
-        raise NotPlainData("malformed plain-data message: nested too deep")
+    try:
+        return _decode(data, 0, min(max_depth, MAX_DEPTH), max_collisions)
+    except NotPlainData:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise NotPlainData(
+            f"plain-data message too large to rebuild ({type(exc).__name__})"
+        ) from None
+
+
+def _decode(data: object, depth: int, max_depth: int, max_collisions: int) -> object:
+    if depth > max_depth + 1:
+        raise NotPlainData(f"value nested deeper than {max_depth} levels")
     kind = type(data)
     if kind in _NATIVE:
         return data
     if kind is list:
-        return _decode_items(data, _depth)
+        return _decode_items(data, depth, max_depth, max_collisions)
     if kind is not dict or len(data) != 1:
         raise NotPlainData("malformed plain-data message")
     ((tag, body),) = data.items()
     try:
         maker = _MAKERS.get(tag)
         if maker is not None and type(body) is list:
-            return maker(_decode_items(body, _depth))
+            items = _decode_items(body, depth, max_depth, max_collisions)
+            if maker is not tuple:
+                _check_collisions(items, max_collisions)
+            return maker(items)
         if tag == "d" and type(body) is list and len(body) == 2:
-            keys, values = (_decode_items(part, _depth) for part in body)
+            keys, values = (_decode_items(part, depth, max_depth, max_collisions) for part in body)
             if len(keys) != len(values):
                 raise NotPlainData("malformed plain-data message: dict keys and values differ")
+            _check_collisions(keys, max_collisions)
             return dict(zip(keys, values))
         if tag == "b" and type(body) is str:
             return base64.b64decode(body, validate=True)
         if tag == "c" and type(body) is list and [type(x) for x in body] == [float, float]:
             return complex(body[0], body[1])
-    except NotPlainData:
+    except (NotPlainData, RecursionError, MemoryError):
         raise
     except Exception as exc:  # unhashable set members or dict keys, bad base64, ...
         raise NotPlainData(f"malformed plain-data message: {exc}") from None
     raise NotPlainData(f"malformed plain-data message (tag {tag!r})")
 
 
-def _decode_items(items: object, depth: int) -> list:
+def _check_collisions(members: list, limit: int) -> None:
+    """Refuse set members (or dict keys) of which more than ``limit`` share a hash with another
+    one. Hashing is linear; hash values are distinct ints, which never collide themselves."""
+    if len(members) > limit + 1:
+        collisions = len(members) - len(set(map(hash, members)))
+        if collisions > limit:
+            raise NotPlainData(
+                f"{collisions} members of one set or dict share a hash with another member "
+                f"(at most {limit}: building it would take quadratic time)"
+            )
+
+
+def _decode_items(items: object, depth: int, max_depth: int, max_collisions: int) -> list:
     if type(items) is not list:
         raise NotPlainData("malformed plain-data message: expected a list")
     if _all_native(items, depth):
         return items
     d = depth + 1
-    return [decode(v, d) for v in items]
+    return [_decode(v, d, max_depth, max_collisions) for v in items]
 
 
 def write_message(fd: int, message: dict) -> None:
@@ -160,8 +205,53 @@ def read_message(fd: int) -> dict:
     """Read one length-prefixed JSON message from ``fd``; raise ``EOFError`` when closed."""
     (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
     if size > MAX_MESSAGE_BYTES:
-        raise EOFError(f"message of {size} bytes exceeds the limit")
-    return loads(_read_exact(fd, size))
+        raise FrameError(f"message of {size} bytes exceeds the limit")
+    return parse_frame(_read_exact(fd, size))
+
+
+def parse_frame(body: bytes, max_values: int = 0) -> dict:
+    """Parse one message body (a JSON object); raise :class:`FrameError` if it is unusable.
+
+    ``max_values`` (0: no cap) bounds the JSON values (scalars and containers) the body may
+    hold, checked on the bytes before parsing, so that a frame of many tiny containers cannot
+    cost the reader ~25 times its size in memory. Parsing failures of every kind (malformed
+    text, nesting too deep for the parser's ``RecursionError``, ``MemoryError``, an int too
+    long to convert) become :class:`FrameError` with the reason.
+    """
+    if max_values and _value_bound(body) > max_values:
+        values = count_values(body)
+        if values > max_values:
+            raise FrameError(f"message holds {values} values (the limit is {max_values})")
+    try:
+        message = loads(body)
+    except RecursionError:
+        raise FrameError("message nested too deeply to parse") from None
+    except MemoryError:
+        raise FrameError("message too large to parse") from None
+    except ValueError as exc:
+        raise FrameError(f"malformed message: {str(exc)[:200]}") from None
+    if type(message) is not dict:
+        raise FrameError("malformed message: not a JSON object")
+    return message
+
+
+def _value_bound(body: bytes) -> int:
+    """An upper bound of :func:`count_values`: every element after a container's first follows
+    a comma, so ``1 + commas + containers`` (brackets in strings included) is at least it."""
+    return body.count(b",") + body.count(b"[") + body.count(b"{") + 1
+
+
+def count_values(body: bytes) -> int:
+    """How many JSON values (scalars and containers) the compact JSON text ``body`` holds.
+
+    Strings (whose commas and brackets are text) are cut out first; then the values are the
+    top-level one plus the elements of the non-empty containers, one more than their commas.
+    """
+    import re
+
+    bare = re.sub(_JSON_STRING, b"0", body)
+    containers = bare.count(b"[") + bare.count(b"{") - bare.count(b"[]") - bare.count(b"{}")
+    return 1 + bare.count(b",") + containers
 
 
 def loads(body: bytes | bytearray | str) -> object:

@@ -34,6 +34,18 @@ class Limits(BaseModel):
     max_file_bytes: int = Field(16 << 20, ge=0, description="Largest file the program may write.")
     max_open_files: int = Field(64, ge=8, description="Open file descriptors.")
     network: bool = Field(False, description="Network access; no backend grants it yet.")
+    # Caps on the trusted side's work for what a candidate server sends back (grading): over a
+    # cap, the candidate is stopped and the call fails with the reason; the grader never stalls.
+    max_frame_bytes: int = Field(
+        16 << 20, ge=1024, le=64 << 20, description="Largest message a candidate may send."
+    )
+    max_values: int = Field(
+        2_000_000, ge=16, description="JSON values (scalars and containers) in one message."
+    )
+    max_depth: int = Field(200, ge=1, le=200, description="Nesting depth of a returned value.")
+    max_hash_collisions: int = Field(
+        64, ge=0, description="Members of a returned set or dict that share a hash with another."
+    )
 
 
 class ExecResult(BaseModel):
@@ -137,10 +149,15 @@ class Session(abc.ABC):
             if setup is not None:
                 channel.send(setup)
             first = channel.recv(limits.wall_s)
-        except (EOFError, OSError) as exc:  # TimeoutError and BrokenPipeError are OSErrors
-            self.load_error = ("load", "CandidateDied", died(exc))
-            self.close()
+        except (EOFError, OSError) as exc:  # TimeoutError, BrokenPipeError, FrameError
+            try:
+                self.load_error = ("load", "CandidateDied", died(exc))
+            finally:
+                self.close()
             return
+        except BaseException:  # never leave a started candidate behind
+            self.close()
+            raise
         self._collect(first, limits.max_output_bytes)
         if not first.get("ok"):
             self.load_error = (

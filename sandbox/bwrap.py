@@ -48,6 +48,7 @@ from rewardgym.sandbox.process import (
     FdChannel,
     ProcessSandbox,
     collect_output,
+    describe_channel_error,
     make_result,
     seccomp_filter_bpf,
 )
@@ -317,17 +318,18 @@ class _PopenSession(Session):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.channel = FdChannel(
-            os.dup(self.proc.stdout.fileno()), os.dup(self.proc.stdin.fileno())
-        )
+            os.dup(self.proc.stdout.fileno()), os.dup(self.proc.stdin.fileno()),
+            limits.max_frame_bytes, limits.max_values,
+        )  # fmt: skip
         self.proc.stdout.close()
         self.proc.stdin.close()
         setup = {"program": program, "entry_point": entry_point, "limits": limits.model_dump()}
         self._await_loaded(self.channel, limits, self._death, {**setup, "workdir": "/work"})
 
     def _death(self, exc: BaseException) -> str:
-        status = self._stop()
-        if isinstance(exc, TimeoutError):
-            return "the call exceeded its time limit and the candidate was killed"
+        status = self._stop()  # kills the container if it still runs
+        if isinstance(exc, (TimeoutError, _guest.FrameError)):
+            return describe_channel_error(exc)
         return describe(status)
 
     def _stop(self) -> Mapping[str, Any]:
@@ -347,11 +349,11 @@ class _PopenSession(Session):
                 {"args": _guest.encode(tuple(args)), "kwargs": _guest.encode(dict(kwargs))}
             )
             answer = self.channel.recv(timeout)
-        except TimeoutError as exc:
-            self.proc.kill()
+        except (TimeoutError, EOFError, OSError) as exc:  # EOFError includes FrameError
             raise CandidateDied(self._death(exc)) from None
-        except (EOFError, BrokenPipeError) as exc:
-            raise CandidateDied(self._death(exc)) from None
+        except BaseException:
+            self._stop()
+            raise
         self._collect(answer, self.limits.max_output_bytes)
         return answer
 

@@ -37,7 +37,7 @@ from rewardgym.sandbox.base import (
     Session,
     validate_files,
 )
-from rewardgym.sandbox.process import make_result
+from rewardgym.sandbox.process import describe_channel_error, make_result
 
 logger = logging.getLogger("rewardgym.sandbox.docker")
 GUEST_SOURCE = Path(_guest.__file__).read_text()
@@ -57,9 +57,12 @@ def _docker() -> Any:
 class _ExecStream:
     """The hijacked socket of one ``docker exec``: framed writes, demultiplexed reads."""
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(
+        self, sock: Any, max_frame_bytes: int = _guest.MAX_MESSAGE_BYTES, max_values: int = 0
+    ) -> None:
         self.raw: socket.socket = sock._sock if hasattr(sock, "_sock") else sock
         self.sock = sock
+        self.max_frame_bytes, self.max_values = max_frame_bytes, max_values
         self.raw_buf = bytearray()
         self.stdout = bytearray()
         self.eof = False
@@ -91,20 +94,20 @@ class _ExecStream:
                 self.stdout += payload
 
     def recv(self, timeout: float) -> dict:
-        """One length-prefixed JSON message from the exec's stdout (``TimeoutError``/``EOFError``)."""
+        """One length-prefixed JSON message from the exec's stdout; raise ``TimeoutError``,
+        ``EOFError`` or :class:`_guest.FrameError` (over a cap, or malformed)."""
         deadline = time.monotonic() + timeout
         while True:
             if len(self.stdout) >= _HEADER.size:
                 size = _HEADER.unpack(self.stdout[: _HEADER.size])[0]
-                if size > _guest.MAX_MESSAGE_BYTES:
-                    raise EOFError("oversized message")
+                if size > self.max_frame_bytes:
+                    raise _guest.FrameError(
+                        f"a message of {size} bytes (the limit is {self.max_frame_bytes})"
+                    )
                 if len(self.stdout) >= _HEADER.size + size:
                     body = bytes(self.stdout[_HEADER.size : _HEADER.size + size])
                     del self.stdout[: _HEADER.size + size]
-                    message = _guest.loads(body)
-                    if type(message) is not dict:
-                        raise EOFError("malformed message")
-                    return message
+                    return _guest.parse_frame(body, self.max_values)
             self._pump(deadline)
 
     def close(self) -> None:
@@ -296,16 +299,23 @@ class _DockerSession(Session):
     def __init__(self, box: DockerSandbox, program: str, entry_point: str, limits: Limits) -> None:
         self.box, self.limits, self.closed = box, limits, False
         self.container = box._take()
-        self.stream = box._exec(
-            self.container, ["python3", "-I", "-S", "-c", GUEST_SOURCE, "serve"]
-        )
+        try:
+            self.stream = box._exec(
+                self.container, ["python3", "-I", "-S", "-c", GUEST_SOURCE, "serve"]
+            )
+        except BaseException:
+            self.closed = True
+            box._give_back(self.container, box._sweep(self.container))
+            raise
+        self.stream.max_frame_bytes = limits.max_frame_bytes
+        self.stream.max_values = limits.max_values
         setup = {"program": program, "entry_point": entry_point, "limits": limits.model_dump()}
         self._await_loaded(self.stream, limits, self._death, {**setup, "workdir": "/work"})
 
     def _death(self, exc: BaseException) -> str:
-        self.close()
-        if isinstance(exc, TimeoutError):
-            return "the call exceeded its time limit and the candidate was killed"
+        self.close()  # the sweep kills what still runs
+        if isinstance(exc, (TimeoutError, _guest.FrameError)):
+            return describe_channel_error(exc)
         return "the candidate process exited or was killed"
 
     def call(
@@ -318,8 +328,11 @@ class _DockerSession(Session):
                 {"args": _guest.encode(tuple(args)), "kwargs": _guest.encode(dict(kwargs))}
             )
             answer = self.stream.recv(timeout)
-        except (TimeoutError, EOFError, OSError) as exc:
+        except (TimeoutError, EOFError, OSError) as exc:  # EOFError includes FrameError
             raise CandidateDied(self._death(exc)) from None
+        except BaseException:
+            self.close()
+            raise
         self._collect(answer, self.limits.max_output_bytes)
         return answer
 

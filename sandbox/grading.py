@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import builtins
 import functools
 import json
 import threading
@@ -36,16 +37,31 @@ __all__ = [
 ]
 
 _OUTPUT_CAP = 8192
+#: the default wall-clock limit of one grading attempt, in per-call limits
+ATTEMPT_FACTOR = 5.0
+
+#: the generic reasons a test failed (:attr:`TestOutcome.reason`): nothing in them comes from
+#: the candidate, so they may be shown for hidden tests.
+REASONS = (
+    "wrong answer", "raised an exception", "returned a value that is not plain data",
+    "time limit", "crashed", "failed to load", "attempt time limit", "check raised an error",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class TestCase:
-    """One trusted test: Python statements that call ``candidate(...)`` and ``assert``."""
+    """One trusted test: Python statements that call ``candidate(...)`` and ``assert``.
+
+    A ``hidden`` test's inputs must not reach what the candidate can show: the candidate
+    process that answers it never answers a visible test afterwards, and what it prints goes
+    to :attr:`GradeReport.hidden_stdout` / ``hidden_stderr``.
+    """
 
     __test__ = False  # not a pytest class
 
     id: str
     code: str
+    hidden: bool = False
 
 
 class CandidateError(Exception):
@@ -57,27 +73,48 @@ class CandidateError(Exception):
         self.message = message
 
 
+class _AttemptOver(CandidateDied):
+    """The attempt's wall-clock limit is used up: the candidate is stopped, no call is made."""
+
+
 class TestOutcome(BaseModel):
-    """The verdict of one test."""
+    """The verdict of one test.
+
+    ``error`` is the full text of what went wrong (it may quote the candidate); ``reason`` is
+    one of :data:`REASONS`, safe to show for a hidden test. ``stdout``/``stderr``: what the
+    candidate printed during this test's calls.
+    """
 
     __test__ = False
 
     id: str
     passed: bool
     error: str | None = None
+    reason: str | None = None
     wall_s: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
 
 
 class GradeReport(BaseModel):
-    """Verdicts of every test of one program, in the order the tests were given."""
+    """Verdicts of every test of one program, in the order the tests were given.
+
+    ``stdout``/``stderr`` hold what the candidate printed while loading and during the
+    visible tests; what it printed during hidden tests is in ``hidden_stdout``/``hidden_stderr``
+    (for logs: it may carry the hidden tests' inputs). ``attempt_timed_out``: the attempt's
+    wall-clock limit stopped the grading (the tests left then failed with that reason).
+    """
 
     compiled: bool
     compile_error: str | None = None
     outcomes: list[TestOutcome]
     timed_out: bool = False
+    attempt_timed_out: bool = False
     sandbox_s: float = 0.0
     stdout: str = ""
     stderr: str = ""
+    hidden_stdout: str = ""
+    hidden_stderr: str = ""
 
     @property
     def all_passed(self) -> bool:
@@ -93,6 +130,43 @@ class GradeReport(BaseModel):
     def results(self) -> list[bool]:
         """Per-test pass flags, in test order."""
         return [o.passed for o in self.outcomes]
+
+
+def _compile_fixed(
+    source: str | bytes | ast.AST,
+    filename: str,
+    mode: str,
+    flags: int = 0,
+    dont_inherit: bool = False,
+    optimize: int = -1,
+    **kwargs: Any,
+) -> Any:
+    """``compile`` whose default optimisation level is 0 (asserts kept, ``__debug__`` true)
+    whatever flags the host interpreter runs with (``-O``, ``PYTHONOPTIMIZE``)."""
+    return compile(source, filename, mode, flags, dont_inherit, 0 if optimize == -1 else optimize,
+                   **kwargs)  # fmt: skip
+
+
+def _exec_fixed(source: Any, *args: Any, **kwargs: Any) -> None:
+    if isinstance(source, (str, bytes)):
+        source = _compile_fixed(source, "<string>", "exec", dont_inherit=True)
+    exec(source, *args, **kwargs)
+
+
+def _eval_fixed(source: Any, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(source, (str, bytes)):
+        source = _compile_fixed(source, "<string>", "eval", dont_inherit=True)
+    return eval(source, *args, **kwargs)
+
+
+#: the builtins of trusted test code: ``compile``, ``exec`` and ``eval`` of source text keep
+#: asserts too, so no interpreter flag changes what a test checks.
+_TEST_BUILTINS = {
+    **builtins.__dict__,
+    "compile": _compile_fixed,
+    "exec": _exec_fixed,
+    "eval": _eval_fixed,
+}
 
 
 _default: Sandbox | None = None
@@ -174,42 +248,87 @@ def _request_key(args: tuple, kwargs: dict) -> str:
     return json.dumps([_guest.encode(args), _guest.encode(kwargs)], separators=(",", ":"))
 
 
+class _Clock:
+    """The wall-clock budget of one grading attempt, shared by its sessions."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self.deadline = time.monotonic() + limit_s
+        self.over = False
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def message(self) -> str:
+        return f"the attempt exceeded its wall-clock limit of {self.limit_s:g} s"
+
+
+def _text(value: object) -> str:
+    return value if type(value) is str else ""
+
+
 class _Grader:
     """Holds the candidate session across tests and restarts it after a death.
 
     With a plan (:meth:`prefetch`), the first tests' calls are submitted at once and their
-    answers received as the tests make them; every call is checked against the plan.
+    answers received as the tests make them; every call is checked against the plan. What the
+    candidate prints is kept per test (it comes with each answer), and at load.
     """
 
-    def __init__(self, box: Sandbox, program: str, entry_point: str, limits: Limits | None) -> None:
+    def __init__(
+        self, box: Sandbox, program: str, entry_point: str, limits: Limits, clock: _Clock
+    ) -> None:
         self.box, self.program, self.entry_point, self.limits = box, program, entry_point, limits
+        self.clock = clock
         self.session: Session | None = None
         self.sandbox_s = 0.0
         self.timed_out = False
-        self.stdout = self.stderr = ""
+        self.load_stdout = self.load_stderr = ""
+        self.load_error: str | None = None  # why the program did not load, if it did not
+        self.out: dict[int, list[str]] = {}  # test index -> [stdout, stderr]
         self.plan: list[str] = []  # request keys of the submitted calls, one per test, in order
         self.made = 0  # how many of them the tests have made
-        self.test_index = 0  # the test now running
+        self.test_index = -1  # the test now running (-1: loading)
 
     def open(self) -> Session:
+        left = self.clock.left()
+        if left <= 0:
+            self.clock.over = True
+            raise _AttemptOver(self.clock.message())
+        limits = self.limits
+        if left < limits.wall_s:  # the load may use what is left of the attempt, no more
+            limits = limits.model_copy(update={"wall_s": left})
         start = time.perf_counter()
         try:
-            self.session = self.box.open_session(self.program, self.entry_point, self.limits)
+            self.session = self.box.open_session(self.program, self.entry_point, limits)
         finally:
             self.sandbox_s += time.perf_counter() - start
+        self._keep(self.session.stdout, self.session.stderr)
         return self.session
+
+    def _keep(self, stdout: object, stderr: object) -> None:
+        """Keep output the candidate sent, under the test now running (or the load)."""
+        stdout, stderr = _text(stdout), _text(stderr)
+        if not (stdout or stderr):
+            return
+        if self.test_index < 0:
+            self.load_stdout = (self.load_stdout + stdout)[:_OUTPUT_CAP]
+            self.load_stderr = (self.load_stderr + stderr)[:_OUTPUT_CAP]
+            return
+        kept = self.out.setdefault(self.test_index, ["", ""])
+        kept[0] = (kept[0] + stdout)[:_OUTPUT_CAP]
+        kept[1] = (kept[1] + stderr)[:_OUTPUT_CAP]
 
     def drop(self) -> None:
         self.plan = []  # the submitted calls die with the session
-        if self.session is not None:
-            self.stdout = (self.stdout + self.session.stdout)[:_OUTPUT_CAP]
-            self.stderr = (self.stderr + self.session.stderr)[:_OUTPUT_CAP]
-            self.session.close()
-            self.session = None
+        session, self.session = self.session, None
+        if session is not None:
+            session.close()
 
     def prefetch(self, tests: Sequence[TestCase]) -> None:
         """Submit the calls of the leading tests :func:`prefetchable_call` vouches for."""
-        assert self.session is not None
+        if self.session is None:
+            return
         start = time.perf_counter()
         try:
             for test in tests:
@@ -231,12 +350,19 @@ class _Grader:
             raise _Diverged
 
     def call(self, args: tuple, kwargs: dict, timeout: float) -> Any:
-        if self.made < len(self.plan):
+        left = self.clock.left()
+        if left <= 0:
+            self.clock.over = True
+            self.drop()
+            raise _AttemptOver(self.clock.message())
+        limited = left < timeout  # the attempt's limit comes first
+        timeout = min(timeout, left)
+        if self.made < len(self.plan) and self.session is not None:
             # the first call of the test that the call was submitted for, with its arguments
             if self.made != self.test_index or _request_key(args, kwargs) != self.plan[self.made]:
                 raise _Diverged
             self.made += 1
-            ask = self.session.receive  # type: ignore[union-attr]  # a plan implies a session
+            ask = self.session.receive
         else:
             _guest.encode(args)  # refuse non-plain arguments here, in the grader
             _guest.encode(kwargs)
@@ -250,20 +376,35 @@ class _Grader:
         try:
             answer = ask(timeout)
         except CandidateDied as exc:
-            if "time limit" in str(exc):
-                self.timed_out = True
             self.drop()  # later calls go, one by one, to a fresh session
+            if "time limit" in str(exc):
+                if limited:
+                    self.clock.over = True
+                    raise _AttemptOver(f"{self.clock.message()} during a call") from None
+                self.timed_out = True
             raise
+        except Exception as exc:  # reading or decoding the answer: the candidate's failure
+            self.drop()
+            raise CandidateDied(
+                f"the candidate's answer could not be read ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); the candidate was stopped"
+            ) from None
         finally:
             self.sandbox_s += time.perf_counter() - start
+        if type(answer) is not dict:
+            self.drop()
+            raise CandidateDied("the candidate sent a malformed answer and was stopped")
+        self._keep(answer.get("stdout"), answer.get("stderr"))
         if answer.get("ok") is True:
             try:
-                return _guest.decode(answer.get("value"))
+                return _guest.decode(
+                    answer.get("value"), self.limits.max_depth, self.limits.max_hash_collisions
+                )
             except _guest.NotPlainData as exc:
                 raise CandidateError("NotPlainData", str(exc)) from None
         etype, emsg = answer.get("etype"), answer.get("emsg")
         raise CandidateError(
-            etype if type(etype) is str else "Exception", emsg if type(emsg) is str else ""
+            etype if type(etype) is str else "Exception", emsg[:2000] if type(emsg) is str else ""
         )
 
 
@@ -277,68 +418,154 @@ def grade(
     limits: Limits | None = None,
     call_timeout_s: float = 5.0,
     pipeline: bool = True,
+    attempt_timeout_s: float | None = None,
 ) -> GradeReport:
     """Grade ``program`` against ``tests``; verdicts are decided here, outside the sandbox.
 
     Args:
         program: the untrusted candidate source; it must define ``entry_point``.
         entry_point: the function the tests call as ``candidate``.
-        tests: trusted test code, run one by one in a fresh copy of the ``setup`` namespace.
+        tests: trusted test code, run one by one in a fresh copy of the ``setup`` namespace,
+            compiled with asserts kept whatever the interpreter's flags (``-O``). The tests
+            not marked ``hidden`` run first, in their own candidate process; the hidden ones
+            then run in a fresh one, so nothing a visible test's answer or output shows can
+            come from a hidden test's inputs.
         sandbox: where the candidate runs (default: a shared process sandbox).
         setup: trusted code run once (imports, helper functions) before the tests.
-        limits: limits of the candidate's process.
+        limits: limits of the candidate's process (default: the sandbox's), including the
+            caps on what the grader decodes from it (``max_frame_bytes``, ``max_values``,
+            ``max_depth``, ``max_hash_collisions``): over a cap, the call fails with the
+            reason and the candidate is stopped.
         call_timeout_s: wall-clock limit of one ``candidate(...)`` call.
         pipeline: on a pipelining session (:attr:`Session.pipelined`), submit the calls of the
             leading tests that :func:`prefetchable_call` accepts all at once, saving a round
             trip each. The report is the one the call-by-call way gives: if the tests do not
             make exactly those calls, in order, one per test, the session is discarded and
             everything is graded again call by call. The one difference: a prefetched call's
-            time limit counts from when the grader received the previous answer, and the
-            candidate may have started it earlier, once it sent that answer; the extra time is
-            how far the grader lagged behind, at most its own time for the earlier prefetched
-            tests (tens of microseconds each for an ``assert`` on literals).
+            time limit counts from when the grader received the previous answer (or, if the
+            grader was busy longer than the limit, an answer already there when it looks is
+            taken), and the candidate may have started it earlier, once it sent that answer;
+            the extra time is how far the grader lagged behind.
+        attempt_timeout_s: wall-clock limit of the whole attempt, loads and trusted work
+            included (default: ``ATTEMPT_FACTOR`` x ``call_timeout_s``). When it is used up
+            the candidate is stopped and every test not finished fails with that reason
+            (:attr:`GradeReport.attempt_timed_out`).
 
     Returns:
         A :class:`GradeReport` with one outcome per test, in order. A test passes iff its code
         finishes without an exception.
     """
     box = sandbox if sandbox is not None else default_sandbox()
-    grader = _Grader(box, program, entry_point, limits)
-    try:
-        return _grade(grader, tests, setup, call_timeout_s, pipeline)
-    except _Diverged:
-        spent = grader.sandbox_s
-    report = _grade(_Grader(box, program, entry_point, limits), tests, setup, call_timeout_s, False)
-    report.sandbox_s += spent
+    limits = limits if limits is not None else box.default_limits
+    budget = attempt_timeout_s if attempt_timeout_s is not None else ATTEMPT_FACTOR * call_timeout_s
+    clock = _Clock(budget)
+    base: dict[str, Any] = {"__name__": "__grader__", "__builtins__": _TEST_BUILTINS}
+    if setup:
+        exec(_compile_fixed(setup, "<grader setup>", "exec", dont_inherit=True), base)
+    visible = [i for i, t in enumerate(tests) if not t.hidden]
+    hidden = [i for i, t in enumerate(tests) if t.hidden]
+    outcomes: list[TestOutcome | None] = [None] * len(tests)
+    report = GradeReport(compiled=True, outcomes=[])
+    for group in (visible, hidden):
+        if not group:
+            continue
+        part = [tests[i] for i in group]
+        is_hidden = group is hidden
+        if not report.compiled:  # the program did not load for the visible tests
+            got = [_failed(t.id, report.compile_error or "", "failed to load") for t in part]
+        else:
+            got = _attempt(box, program, entry_point, part, base, limits, call_timeout_s,
+                           pipeline, clock, report, is_hidden)  # fmt: skip
+        for i, outcome in zip(group, got):
+            outcomes[i] = outcome
+    report.outcomes = [o for o in outcomes if o is not None]
+    report.attempt_timed_out = clock.over
     return report
+
+
+def _failed(test_id: str, error: str, reason: str) -> TestOutcome:
+    return TestOutcome(id=test_id, passed=False, error=error, reason=reason)
+
+
+def _attempt(
+    box: Sandbox,
+    program: str,
+    entry_point: str,
+    tests: Sequence[TestCase],
+    base: dict[str, Any],
+    limits: Limits,
+    call_timeout_s: float,
+    pipeline: bool,
+    clock: _Clock,
+    report: GradeReport,
+    hidden: bool,
+) -> list[TestOutcome]:
+    """Grade ``tests`` in one candidate process (two if a pipelined try is void); add what it
+    printed, spent and how it loaded to ``report``; return the outcomes."""
+    grader = _Grader(box, program, entry_point, limits, clock)
+    try:
+        outcomes = _grade(grader, tests, base, call_timeout_s, pipeline)
+    except _Diverged:
+        report.sandbox_s += grader.sandbox_s
+        grader = _Grader(box, program, entry_point, limits, clock)
+        outcomes = _grade(grader, tests, base, call_timeout_s, False)
+    report.sandbox_s += grader.sandbox_s
+    report.timed_out = report.timed_out or grader.timed_out
+    printed = [grader.load_stdout, grader.load_stderr]
+    for index in sorted(grader.out):
+        printed[0] += grader.out[index][0]
+        printed[1] += grader.out[index][1]
+    prefix = "hidden_" if hidden else ""
+    for k, name in enumerate(("stdout", "stderr")):
+        field = prefix + name
+        setattr(report, field, (getattr(report, field) + printed[k])[:_OUTPUT_CAP])
+    if grader.load_error is not None and report.compiled:
+        report.compiled, report.compile_error = False, grader.load_error
+    return outcomes
+
+
+def _reason(exc: BaseException) -> str:
+    """The generic reason (one of :data:`REASONS`) for a test that raised ``exc``."""
+    if isinstance(exc, AssertionError):
+        return "wrong answer"
+    if isinstance(exc, _AttemptOver):
+        return "attempt time limit"
+    if isinstance(exc, CandidateDied):
+        return "time limit" if "time limit" in str(exc) else "crashed"
+    if isinstance(exc, CandidateError):
+        if exc.type_name == "NotPlainData":
+            return "returned a value that is not plain data"
+        return "raised an exception"
+    return "check raised an error"
 
 
 def _grade(
     grader: _Grader,
     tests: Sequence[TestCase],
-    setup: str,
+    base: dict[str, Any],
     call_timeout_s: float,
     pipeline: bool,
-) -> GradeReport:
-    """One attempt of :func:`grade`; raises :class:`_Diverged` if its plan does not hold."""
-    session = grader.open()
+) -> list[TestOutcome]:
+    """One try of :func:`_attempt`; raises :class:`_Diverged` if its plan does not hold."""
+    grader.load_error = None
+    try:
+        session = grader.open()
+    except _AttemptOver as exc:
+        return [_failed(t.id, f"CandidateDied: {exc}", "attempt time limit") for t in tests]
     if session.load_error:
         phase, etype, emsg = session.load_error
         grader.drop()
         what = "does not compile" if phase == "compile" else "failed to load"
-        error = f"the program {what}: {etype}: {emsg}"
-        return GradeReport(
-            compiled=False,
-            compile_error=error,
-            outcomes=[TestOutcome(id=t.id, passed=False, error=error) for t in tests],
-            timed_out=etype == "CandidateDied" and "time limit" in emsg,
-            sandbox_s=grader.sandbox_s,
-            stdout=grader.stdout,
-            stderr=grader.stderr,
-        )
-    base: dict[str, Any] = {"__name__": "__grader__"}
-    if setup:
-        exec(compile(setup, "<grader setup>", "exec"), base)
+        reason = "failed to load"
+        if etype == "CandidateDied" and "time limit" in emsg:
+            if grader.clock.left() <= 0:  # the load ran into the attempt's limit
+                grader.clock.over = True
+                emsg, reason = f"{grader.clock.message()} while loading", "attempt time limit"
+            else:
+                grader.timed_out = True
+        error = f"the program {what}: {etype}: {emsg}"[:2000]
+        grader.load_error = error
+        return [_failed(t.id, error, reason) for t in tests]
 
     def candidate(*args: Any, **kwargs: Any) -> Any:
         return grader.call(args, kwargs, call_timeout_s)
@@ -349,30 +576,35 @@ def _grade(
             grader.prefetch(tests)
         for index, test in enumerate(tests):
             grader.test_index = index
+            if grader.clock.left() <= 0:
+                grader.clock.over = True
+                grader.drop()
+                error = f"not run: {grader.clock.message()}"
+                outcomes.append(_failed(test.id, error, "attempt time limit"))
+                continue
             namespace = dict(base)
             namespace["candidate"] = candidate
             start = time.perf_counter()
-            error = None
+            error = reason = None
             try:
-                exec(compile(test.code, f"<test {test.id}>", "exec"), namespace)
+                code = _compile_fixed(test.code, f"<test {test.id}>", "exec", dont_inherit=True)
+                exec(code, namespace)
             except (Exception, SystemExit) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:2000]
+                reason = _reason(exc)
             grader.check_test_done(index)
+            printed = grader.out.get(index, ["", ""])
             outcomes.append(
                 TestOutcome(
                     id=test.id,
                     passed=error is None,
                     error=error,
+                    reason=reason,
                     wall_s=time.perf_counter() - start,
+                    stdout=printed[0],
+                    stderr=printed[1],
                 )
             )
     finally:
         grader.drop()
-    return GradeReport(
-        compiled=True,
-        outcomes=outcomes,
-        timed_out=grader.timed_out,
-        sandbox_s=grader.sandbox_s,
-        stdout=grader.stdout,
-        stderr=grader.stderr,
-    )
+    return outcomes

@@ -46,6 +46,7 @@ from rewardgym.sandbox.base import (
 logger = logging.getLogger("rewardgym.sandbox.process")
 _HEADER = struct.Struct(">I")
 _SIGNAL_GRACE_S = 5.0
+_EXIT_GRACE_S = 1.0  # a candidate that closed its channel gets this long to exit by itself
 
 
 def default_hidden_paths(site_packages: bool = False) -> list[str]:
@@ -279,7 +280,7 @@ class ProcessSandbox(Sandbox):
             return self._wait(waiter, "exited", timeout)
         except SandboxError:
             self._send({"op": "kill", "id": rid})
-            return self._wait(waiter, "exited", timeout)
+            return self._wait(waiter, "exited", _SIGNAL_GRACE_S)
         finally:
             with self._lock:
                 self._waiters.pop(rid, None)
@@ -469,17 +470,29 @@ def make_result(
     )
 
 
+#: after its deadline, how long a reader keeps taking an answer that is already arriving
+_DRAIN_S = 0.5
+
+
 class FdChannel:
     """Framed plain-data messages over a pair of pipe fds, with per-read deadlines.
 
     Writes never block: a frame the pipe cannot take at once waits in an outbox and is written
     while :meth:`recv` waits for answers. The host can therefore send many requests ahead (see
     :meth:`Session.submit`) without a deadlock, even when the guest, blocked on writing answers
-    nobody reads yet, has stopped reading requests.
+    nobody reads yet, has stopped reading requests. Frames read are checked against
+    ``max_frame_bytes`` and ``max_values`` (:func:`_guest.parse_frame`) before they are parsed.
     """
 
-    def __init__(self, rfd: int, wfd: int) -> None:
+    def __init__(
+        self,
+        rfd: int,
+        wfd: int,
+        max_frame_bytes: int = _guest.MAX_MESSAGE_BYTES,
+        max_values: int = 0,
+    ) -> None:
         self.rfd, self.wfd = rfd, wfd
+        self.max_frame_bytes, self.max_values = max_frame_bytes, max_values
         self.buf = bytearray()
         self.outbox: collections.deque[memoryview] = collections.deque()
         self.sent = 0  # frames queued by send()
@@ -509,7 +522,7 @@ class FdChannel:
                 self.flushed += 1
         except BlockingIOError:
             pass
-        except BrokenPipeError:  # the guest is gone; the answers it left say how far it got
+        except OSError:  # the guest is gone; the answers it left say how far it got
             self.outbox.clear()
         if self.polling_out != bool(self.outbox):  # poll for room only while frames wait
             self.polling_out = not self.polling_out
@@ -519,38 +532,45 @@ class FdChannel:
                 self.poll.unregister(self.wfd)
 
     def recv(self, timeout: float, *, start: float | None = None, frame: int = -1) -> dict:
-        """Read one message; raise ``TimeoutError`` or ``EOFError``.
+        """Read one message; raise ``TimeoutError``, ``EOFError`` or :class:`_guest.FrameError`.
 
         The ``timeout`` counts from ``start`` (default: now); while frame number ``frame`` is
         still (partly) in the outbox, it counts from when that frame is written in full if
-        that is later, as a blocking write followed by a read would.
+        that is later, as a blocking write followed by a read would. A deadline is never
+        declared without looking at the pipe: if the reader comes late (it was busy past the
+        deadline) an answer that is there, or arriving, is still taken (for at most
+        ``_DRAIN_S`` more), so a slow reader never fails a candidate that answered in time.
         """
         deadline = (time.monotonic() if start is None else start) + timeout
         unwritten = self.flushed <= frame
         need = _HEADER.size
         size = None
+        drain_until = None  # once past the deadline: the answer is arriving, read it until then
         while True:
             if size is None and len(self.buf) >= _HEADER.size:
                 size = _HEADER.unpack(self.buf[: _HEADER.size])[0]
-                if size > _guest.MAX_MESSAGE_BYTES:
-                    raise EOFError("oversized message from the candidate")
+                if size > self.max_frame_bytes:
+                    raise _guest.FrameError(
+                        f"a message of {size} bytes (the limit is {self.max_frame_bytes})"
+                    )
                 need = _HEADER.size + size
             if size is not None and len(self.buf) >= need:
                 body = bytes(self.buf[_HEADER.size : need])
                 del self.buf[:need]
-                try:
-                    message = _guest.loads(body)
-                except ValueError as exc:
-                    raise EOFError("malformed message from the candidate") from exc
-                if type(message) is not dict:
-                    raise EOFError("malformed message from the candidate")
-                return message
+                return _guest.parse_frame(body, self.max_values)
             now = time.monotonic()
             if unwritten and self.flushed > frame:
                 unwritten = False
                 deadline = max(deadline, now + timeout)
             left = deadline - now
-            events = self.poll.poll(left * 1000) if left > 0 else ()
+            if left <= 0:  # late: take only what is there (or arriving) now
+                if drain_until is None:
+                    drain_until, left = now + _DRAIN_S, 0.0
+                else:
+                    left = drain_until - now
+                    if left <= 0:
+                        raise TimeoutError
+            events = self.poll.poll(left * 1000)
             if not events:
                 raise TimeoutError
             for fd, _ in events:
@@ -594,15 +614,17 @@ class _ProcessSession(Session):
             os.close(null)
         os.close(req_r)
         os.close(resp_w)
-        self.channel = FdChannel(resp_r, req_w)
+        self.channel = FdChannel(resp_r, req_w, limits.max_frame_bytes, limits.max_values)
         self._await_loaded(self.channel, limits, self._death_reason)
 
     def _death_reason(self, exc: BaseException) -> str:
-        if isinstance(exc, TimeoutError):
+        """Why the channel broke, in words; the candidate is stopped (and reaped) first."""
+        if isinstance(exc, (TimeoutError, _guest.FrameError)):
             self.box._send({"op": "kill", "id": self.rid})
             self.status = self.box._finish(self.rid, self.waiter)
-            return "the call exceeded its time limit and the candidate was killed"
-        self.status = self.box._finish(self.rid, self.waiter)
+            return describe_channel_error(exc)
+        # the candidate closed its end: it is exiting, or is killed after a short grace
+        self.status = self.box._finish(self.rid, self.waiter, timeout=_EXIT_GRACE_S)
         return describe_exit(self.status)
 
     def call(
@@ -629,11 +651,17 @@ class _ProcessSession(Session):
             raise CandidateDied("the candidate process is not running")
         try:
             answer = self.channel.recv(timeout, start=max(sent_at, self.answered_at), frame=frame)
-        except (TimeoutError, EOFError) as exc:
+        except (TimeoutError, EOFError, OSError) as exc:  # EOFError includes FrameError
             self.pending.clear()
-            reason = self._death_reason(exc)
-            self.close()
+            try:
+                reason = self._death_reason(exc)
+            finally:
+                self.close()
             raise CandidateDied(reason) from None
+        except BaseException:
+            self.pending.clear()
+            self.close()
+            raise
         self.answered_at = time.monotonic()
         self._collect(answer, self.limits.max_output_bytes)
         return answer
@@ -647,6 +675,13 @@ class _ProcessSession(Session):
             with contextlib.suppress(SandboxError):
                 self.box._send({"op": "kill", "id": self.rid})
             self.box._forget(self.rid)
+
+
+def describe_channel_error(exc: BaseException) -> str:
+    """Say in words why a live candidate was stopped: a timeout or an unusable message."""
+    if isinstance(exc, TimeoutError):
+        return "the call exceeded its time limit and the candidate was killed"
+    return f"the candidate sent an unusable message ({exc}) and was killed"
 
 
 def describe_exit(status: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar, Literal
 
 from gymnasium import spaces
@@ -9,12 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rewardgym.envs.base import AgenticEnv
 from rewardgym.envs.code.extract import extract_code
+from rewardgym.envs.code.feedback import clip as _clip
+from rewardgym.envs.code.feedback import feedback as build_feedback
 from rewardgym.envs.code.sources import Source, load_tasks
 from rewardgym.envs.code.tasks import CodeTask
-from rewardgym.errors import ConfigError, InvalidAction
+from rewardgym.errors import ConfigError, InvalidAction, SandboxError
 from rewardgym.spaces import text
 
 __all__ = ["CodeExecConfig", "CodeExecEnv", "render_observation"]
+
+logger = logging.getLogger("rewardgym.envs.code")
 
 #: The keys of a dict observation, in rendering order.
 OBSERVATION_KEYS = ("prompt", "starter_code", "visible_tests", "feedback")
@@ -32,6 +37,7 @@ class CodeExecConfig(BaseModel):
     max_attempts: int = Field(1, ge=1, le=100)
     sandbox: Literal["process", "bwrap", "docker"] = "process"
     call_timeout_s: float | None = Field(None, gt=0, le=120)
+    attempt_timeout_s: float | None = Field(None, gt=0, le=3600)
     memory_mb: int = Field(512, ge=64, le=65536)
     observation_format: Literal["dict", "text"] = "dict"
     max_action_length: int = Field(32_768, ge=1)
@@ -63,13 +69,6 @@ def _printable(value: str) -> str:
         ch if ch.isprintable() or ch in "\n\r\t" else ch.encode("unicode_escape").decode("ascii")
         for ch in value
     )
-
-
-def _clip(value: str, limit: int) -> str:
-    if len(value) <= limit:
-        return value
-    marker = f"\n... [{len(value) - limit} characters cut]"
-    return value[: max(0, limit - len(marker))] + marker
 
 
 def render_observation(observation: dict[str, str] | str) -> str:
@@ -126,9 +125,12 @@ class CodeExecEnv(AgenticEnv):
     * ``starter_code``: the signature (and docstring) to complete;
     * ``visible_tests``: the visible tests' code (HumanEval: the first test when a problem
       has two or more; bank: the tests marked visible);
-    * ``feedback``: empty on reset; after an attempt, how many tests passed, each failing
-      visible test with its error, how many hidden tests failed (never which), the compile
-      error and the candidate's truncated stderr.
+    * ``feedback``: empty on reset; after an attempt, how many tests passed, the load error
+      (once), each failing visible test with its error, how many hidden tests failed and the
+      generic reasons (e.g. "wrong answer", "time limit"; never which tests, their inputs or
+      errors), and what the candidate printed to stderr while loading and during the visible
+      tests (truncated). Hidden tests run in a separate candidate process after the visible
+      ones, so nothing shown can carry their inputs (:mod:`rewardgym.envs.code.feedback`).
 
     ## Rewards
 
@@ -143,7 +145,9 @@ class CodeExecEnv(AgenticEnv):
     test weights in ``rewardgym.shaping.transforms``), opted into with
     ``reward_weights={"tests_passed": 0.5}``; the zero-weight terms are logged metrics.
     ``info["test_results"]`` lists ``{"id", "passed"}`` per test in the task's stable order
-    (all false for an invalid action); ``info["cost"]["sandbox_s"]`` is the sandbox time spent.
+    (all false for an invalid action); ``info["cost"]["sandbox_s"]`` is the sandbox time spent;
+    ``info["timed_out"]`` says a call hit its time limit, ``info["attempt_timed_out"]`` that the
+    attempt's wall-clock limit stopped the grading (the tests left then failed).
 
     ## Starting State
 
@@ -169,6 +173,8 @@ class CodeExecEnv(AgenticEnv):
     * ``sandbox``: ``"process"`` (default), ``"bwrap"`` or ``"docker"``.
     * ``call_timeout_s``: wall-clock limit of one call of the candidate (default: the task's
       ``time_limit_s``, 3 s for HumanEval).
+    * ``attempt_timeout_s``: wall-clock limit of grading one attempt, loads included (default:
+      5 x the call limit); the tests left when it is used up fail.
     * ``memory_mb``: the candidate process's memory cap (512).
     * ``observation_format``: ``"dict"`` (default) or ``"text"``.
     * ``max_action_length`` (32768), ``max_observation_length`` (65536), ``feedback_chars``
@@ -249,7 +255,9 @@ class CodeExecEnv(AgenticEnv):
         invalid: str | None = None
         results: list[bool] = [False] * len(task.tests)
         feedback: str
-        grading: dict[str, Any] = {"timed_out": False, "compile_error": None}
+        grading: dict[str, Any] = {
+            "timed_out": False, "attempt_timed_out": False, "compile_error": None,
+        }  # fmt: skip
         if len(action) > self.config.max_action_length:
             invalid = f"the reply is longer than max_action_length={self.config.max_action_length}"
             components["format"] = 0.0
@@ -281,9 +289,10 @@ class CodeExecEnv(AgenticEnv):
                 components["task"] = 1.0 if compiled and all(results) else 0.0
                 grading = {
                     "timed_out": bool(report.timed_out),
+                    "attempt_timed_out": bool(report.attempt_timed_out),
                     "compile_error": report.compile_error,
                 }
-                feedback = self._feedback(task, report)
+                feedback = build_feedback(task, report, self.config.feedback_chars)
         success = components.get("task", 0.0) == 1.0
         terminated = success or self._attempts >= self.config.max_attempts
         self._observation = self._make_observation(feedback=feedback)
@@ -339,37 +348,33 @@ class CodeExecEnv(AgenticEnv):
         from rewardgym.sandbox.grading import TestCase, grade
 
         timeout = self.config.call_timeout_s or task.time_limit_s
-        tests = [TestCase(id=f"{task.task_id}#{t.id}", code=t.code) for t in task.tests]
-        return grade(
-            task.program(code),
-            task.entry_point,
-            tests,
-            sandbox=self._get_sandbox(),
-            setup=task.setup,
-            limits=Limits(memory_mb=self.config.memory_mb),
-            call_timeout_s=timeout,
-        )
+        tests = [
+            TestCase(id=f"{task.task_id}#{t.id}", code=t.code, hidden=not t.visible)
+            for t in task.tests
+        ]
 
-    def _feedback(self, task: CodeTask, report: Any) -> str:
-        limit = self.config.feedback_chars
-        results = list(report.results)
-        lines = [f"{sum(results)}/{len(results)} tests passed."]
-        if not report.compiled:
-            lines.append(f"Your program failed to load: {_clip(report.compile_error or '', limit)}")
-        hidden_failed = 0
-        for test, outcome in zip(task.tests, report.outcomes):
-            if outcome.passed:
-                continue
-            if test.visible:
-                error = _clip(outcome.error or "failed", limit)
-                lines.append(f"Failed visible test {test.id}:\n{test.code}\n-> {error}")
-            else:
-                hidden_failed += 1
-        if hidden_failed:
-            lines.append(f"{hidden_failed} hidden test(s) failed.")
-        if report.stderr:
-            lines.append(f"stderr:\n{_clip(report.stderr, limit)}")
-        return "\n".join(lines)
+        def attempt() -> Any:
+            return grade(
+                task.program(code),
+                task.entry_point,
+                tests,
+                sandbox=self._get_sandbox(),
+                setup=task.setup,
+                limits=Limits(memory_mb=self.config.memory_mb),
+                call_timeout_s=timeout,
+                attempt_timeout_s=self.config.attempt_timeout_s,
+            )
+
+        try:
+            return attempt()
+        except SandboxError as exc:  # the sandbox itself broke, not the candidate: rebuild once
+            logger.warning(
+                "the %s sandbox failed (%s); starting a new one", self.config.sandbox, exc
+            )
+            sandbox, self._sandbox = self._sandbox, None
+            if sandbox is not None:
+                sandbox.close()
+            return attempt()
 
     def _make_observation(self, feedback: str) -> dict[str, str]:
         task = self.task

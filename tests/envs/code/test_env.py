@@ -47,7 +47,7 @@ def test_observation_shows_visible_tests_and_never_hidden_ones(user_env):
     obs, reward, terminated, truncated, info = user_env.step("def add_pairs(xs, ys):\n    return 0")
     assert not terminated and not truncated and reward == 0.0
     assert "Failed visible test t01" in obs["feedback"]
-    assert "3 hidden test(s) failed" in obs["feedback"]
+    assert "3 hidden tests failed (2 wrong answer, 1 check raised an error)." in obs["feedback"]
     everything = "\n".join(obs.values()) + repr(info)
     for code in hidden:
         assert code not in everything
@@ -130,6 +130,8 @@ def test_load_failures_score_zero_compile(user_env):
     assert info["reward_components"]["compile_ok"] == 0.0 and reward == 0.0
     assert info["invalid_action"] is None  # a program that crashes is valid, just wrong
     assert "failed to load" in obs["feedback"] and "RuntimeError" in obs["feedback"]
+    # said once, not once per test nor prefixed twice
+    assert obs["feedback"].count("failed to load") == 1, obs["feedback"]
 
 
 def test_caller_errors_raise(user_env, user_tasks_path):

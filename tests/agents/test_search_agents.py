@@ -1,0 +1,104 @@
+"""The search family's scripted agents: the oracle's ceiling and the calibration knobs."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+pytest.importorskip("bm25s", reason="the search family needs pip install 'rewardgym[search]'")
+
+import rewardgym  # noqa: F401
+from rewardgym.agents.registry import make_agent
+from rewardgym.agents.search_agents import knowledge_draw
+from rewardgym.errors import ConfigError
+
+
+def _play(env, agent, task):
+    agent.reset(seed=0)
+    obs, info = env.reset(seed=0, options={"task_id": task.task_id})
+    total = 0.0
+    while True:
+        obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+        total += reward
+        assert info["invalid_action"] is None, info["invalid_action"]
+        if terminated or truncated:
+            return total, info
+
+
+@pytest.fixture(scope="module")
+def env():
+    env = gym.make("rewardgym/SearchQA-v0")
+    yield env
+    env.close()
+
+
+def test_search_oracle_scores_one_on_answerable_and_abstains_on_unanswerable(env):
+    agent = make_agent("search-oracle", env)
+    for task in env.unwrapped.tasks:
+        reward, info = _play(env, agent, task)
+        assert reward == 1.0, task
+        if task.answerable:
+            assert info["reward_components"]["abstained"] == 0.0
+            assert info["cost"]["searches"] >= 1
+        else:
+            assert info["reward_components"]["abstained"] == 1.0
+            assert info["cost"]["searches"] == 0.0
+
+
+def test_memoriser_searches_exactly_when_it_does_not_know(env):
+    agent = make_agent("memoriser:0.5", env)
+    tasks = [t for t in env.unwrapped.tasks if t.answerable][:120]
+    known = 0
+    for task in tasks:
+        reward, info = _play(env, agent, task)
+        knows = knowledge_draw(task.task_id) < 0.5
+        known += knows
+        assert reward == 1.0
+        assert (info["cost"]["searches"] == 0) == knows, task
+    assert 0.35 < known / len(tasks) < 0.65
+
+
+def test_miscalibrated_memoriser_answers_what_it_only_believes_wrongly(env):
+    agent = make_agent("memoriser:0.2,0.6", env)
+    tasks = [t for t in env.unwrapped.tasks if t.answerable][:120]
+    for task in tasks:
+        reward, info = _play(env, agent, task)
+        draw = knowledge_draw(task.task_id)
+        if 0.2 <= draw < 0.6:
+            assert reward == 0.0 and info["cost"]["searches"] == 0
+        else:
+            assert reward == 1.0
+
+
+def test_closed_book_buckets_follow_knowledge():
+    env = gym.make("rewardgym/SearchQA-NoSearch-v0")
+    agent = make_agent("memoriser:0.5", env)
+    for task in env.unwrapped.tasks[:80]:
+        reward, info = _play(env, agent, task)
+        assert reward == float(knowledge_draw(task.task_id) < 0.5)
+        assert info["cost"]["searches"] == 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "searched", "abstains"),
+    [("always-search", True, None), ("never-search", False, None), ("abstainer", False, True)],
+)
+def test_baselines(env, spec, searched, abstains):
+    agent = make_agent(spec, env)
+    for task in env.unwrapped.tasks[::10]:
+        reward, info = _play(env, agent, task)
+        assert (info["cost"]["searches"] > 0) == searched
+        if abstains is not None:
+            assert info["reward_components"]["abstained"] == 1.0
+        if spec == "always-search" and task.answerable:
+            assert reward == 1.0
+
+
+def test_memoriser_spec_errors(env):
+    with pytest.raises(ConfigError, match="memoriser:abc"):
+        make_agent("memoriser:abc", env)
+    with pytest.raises(ConfigError, match="believed fraction"):
+        make_agent("memoriser:0.6,0.2", env)
+    code_like = gym.make("CartPole-v1")
+    with pytest.raises(ConfigError, match="needs a search env"):
+        make_agent("search-oracle", code_like)

@@ -28,7 +28,15 @@ from rewardgym.shaping.wrappers import (
     StepPenalty,
 )
 
-__all__ = ["RECIPES", "WRAPPERS", "from_config", "resolve_config", "transform_from_config"]
+__all__ = [
+    "RECIPES",
+    "RECIPE_TRANSFORMS",
+    "WRAPPERS",
+    "from_config",
+    "recipe_transform",
+    "resolve_config",
+    "transform_from_config",
+]
 
 #: Every step wrapper a config may name.
 WRAPPERS: dict[str, type[gym.Wrapper]] = {
@@ -61,6 +69,9 @@ RECIPES: dict[str, list[dict[str, Any]]] = {
     ],
     # Search envs: pay for every search (MASH-style budget awareness at step level).
     "pay-per-search": [{"name": "CostPenalty", "costs": {"searches": 0.1}}],
+    # Search envs: MASH. The step reward stays the outcome; the search penalty is the group
+    # transform in RECIPE_TRANSFORMS["mash"], applied by group trainers (GRPO).
+    "mash": [],
     # Any env: a small per-step cost and a cost for malformed actions.
     "efficient": [
         {"name": "StepPenalty", "penalty": 0.01},
@@ -72,6 +83,27 @@ RECIPES: dict[str, list[dict[str, Any]]] = {
         {"name": "RunningNormalize"},
     ],
 }
+
+
+#: The group transform of the recipes that have one (a ``spec()`` dict; group trainers such as
+#: GRPO build it with :func:`recipe_transform`). Its step wrappers are ``RECIPES[name]``.
+RECIPE_TRANSFORMS: dict[str, dict[str, Any]] = {
+    # MASH (METHODS.md §2): R_i = correct_i * lam**(s_i - m_hat) over one question's rollouts.
+    "mash": {"name": "MashPenalty", "variant": "exp", "lam": 0.7, "max_searches": 5,
+             "cost_key": "searches"},
+}  # fmt: skip
+
+
+def recipe_transform(name: str) -> Any | None:
+    """A fresh group transform of the recipe ``name``, or None if it has none.
+
+    Raises:
+        ConfigError: for an unknown recipe name.
+    """
+    if name not in RECIPES:
+        raise ConfigError(f"unknown reward recipe {name!r}; valid recipes: {sorted(RECIPES)}")
+    spec = RECIPE_TRANSFORMS.get(name)
+    return None if spec is None else transform_from_config(spec)
 
 
 def _load_yaml(path: str) -> Any:

@@ -42,6 +42,9 @@ AGENT_ENTRY_POINTS: dict[str, str] = {
     "always-search": "rewardgym.agents.search_agents:make_always_search",
     "never-search": "rewardgym.agents.search_agents:make_never_search",
     "abstainer": "rewardgym.agents.search_agents:make_abstainer",
+    # --- GUI family ---
+    "gui-expert": "rewardgym.agents.gui_agents:make_gui_expert",
+    "gui-noisy": "rewardgym.agents.gui_agents:make_gui_noisy",
     # --- LLM agents ---
     "llm-local": "rewardgym.agents.llm_agents:make_local_llm_agent",
     "llm-openai": "rewardgym.agents.llm_agents:make_openai_llm_agent",

@@ -162,6 +162,14 @@ class GuiEnvBase(AgenticEnv):
             "thought": action.thought,
         }
 
+    def expert_gui_action(self) -> GuiAction:
+        """The scripted expert's action now (each mode says where it comes from)."""
+        raise NotImplementedError
+
+    def expert_action(self) -> Any:
+        """The scripted expert's action now, in this env's action format (with its thought)."""
+        return self.format_action(self.expert_gui_action())
+
     # -- observations --------------------------------------------------------------------------
 
     def _observation(self, goal: str, a11y: str, frame: np.ndarray | None) -> dict[str, Any]:
@@ -363,16 +371,16 @@ class GuiOnlineEnv(GuiEnvBase):
         )  # fmt: skip
         return self._live_observation(), reward, terminated, truncated, info
 
-    def expert_action(self) -> Any:
-        """The scripted expert's next action for the current screen (in this env's format).
+    def expert_gui_action(self) -> GuiAction:
+        """The scripted expert's next action for the current screen.
 
         The expert's plan moves on only when the env then receives exactly this action, so an
         agent that follows it with deviations (``gui-noisy``) is corrected where it can be.
         """
         if self.phone is None or self.task is None:
-            raise InvalidAction("call reset() before expert_action()")
+            raise InvalidAction("call reset() before asking for the expert's action")
         self._pending = expert_step(self.phone, self.task.plan[self._plan_index])
-        return self.format_action(self._pending.action)
+        return self._pending.action
 
     def current_a11y(self) -> str:
         return self.phone.a11y() if self.phone is not None else ""

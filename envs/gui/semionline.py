@@ -114,11 +114,11 @@ class _ReplayBase(GuiEnvBase):
         level = action_level(parsed, gold.action, gold.boxes, width=self.width, height=self.height)
         return parsed, invalid, level, float(bool(thought_of(action)))
 
-    def expert_action(self) -> Any:
-        """The expert's action at the current step, with its thought (in this env's format)."""
+    def expert_gui_action(self) -> GuiAction:
+        """The recorded expert action at the current step, with its thought."""
         if self.trajectory is None:
-            raise InvalidAction("call reset() before expert_action()")
-        return self.format_action(self.trajectory.steps[self._t].action)
+            raise InvalidAction("call reset() before asking for the expert's action")
+        return self.trajectory.steps[self._t].action
 
     def current_a11y(self) -> str:
         if self.trajectory is None:

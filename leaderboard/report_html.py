@@ -296,7 +296,7 @@ details.drill:target, .episode:target { outline: 3px solid #f5c542; }
 .episode .panes > div { flex: 1; min-width: 320px; }
 .episode pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: 0.5em; overflow: auto;
   max-height: 420px; font-size: 13px; line-height: 1.2; white-space: pre; }
-.episode pre.action { white-space: pre-wrap; }
+.episode pre.action, .episode.wrap pre.frame { white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 # Sorting: click a header; numbers sort by their data-sort value (or the cell's number),
@@ -336,11 +336,20 @@ _JS = """
   }
   function openTarget() {
     const id = decodeURIComponent(location.hash.slice(1));
+    openId(id);
+    const el = id && document.getElementById(id);
+    if (el) el.scrollIntoView();
+  }
+  function openId(id) {
     const el = id && document.getElementById(id);
     if (!el) return;
     for (let p = el; p; p = p.parentElement) if (p.tagName === 'DETAILS') p.open = true;
-    el.scrollIntoView();
   }
+  // open on the click itself (hashchange comes later, and not at all for the same hash)
+  document.addEventListener('click', function (ev) {
+    const a = ev.target.closest && ev.target.closest('a.drill');
+    if (a) openId(decodeURIComponent(a.getAttribute('href').slice(1)));
+  });
   window.addEventListener('hashchange', openTarget);
   openTarget();
 })();

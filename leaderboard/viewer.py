@@ -18,6 +18,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 from rewardgym.records import EpisodeRecord
@@ -69,6 +70,24 @@ def _make(env_id: str) -> tuple[Any, bool]:
         return env, False
     env.close()
     return gym.make(env_id, render_mode="ansi"), True
+
+
+def collapse_repeated_head(previous: str, frame: str, *, min_chars: int = 200) -> str:
+    """``frame`` with the lines it shares with ``previous`` at its start folded into one note.
+
+    A text env repeats its task in every observation and appends the news (a code grader's
+    feedback comes after the problem statement): folding the repeated head puts the news at
+    the top. Frames that differ early (a dungeon map) are returned as they are.
+    """
+    cut = 0
+    for old, new in zip(previous.splitlines(keepends=True), frame.splitlines(keepends=True)):
+        if old != new:
+            break
+        cut += len(new)
+    if cut < min_chars or cut < len(frame) // 2:
+        return frame
+    lines = frame[:cut].count("\n")
+    return f"[... {lines} lines as in the previous frame ...]\n" + frame[cut:]
 
 
 def replay_episode(record: EpisodeRecord) -> dict[str, Any]:
@@ -159,6 +178,9 @@ def viewer_episodes(
             log.warning("cannot replay %s: %s", key, exc)
             replay = {"frames": [], "diverged": f"not replayed here ({type(exc).__name__}: {exc})"}
         frames = replay["frames"]
+        frames = frames[:1] + [
+            collapse_repeated_head(before, after) for before, after in pairwise(frames)
+        ]
         steps = [
             {
                 "step": s.step,
@@ -244,11 +266,13 @@ def render_viewer(episodes: Sequence[Mapping[str, Any]]) -> str:
         # JSON inside <script>: only "</" could end the element early
         data = data.replace("</", "<\\/")
         note = f'<p class="error">{html.escape(ep["diverged"])}</p>' if ep.get("diverged") else ""
+        # long text lines (a task statement) wrap; grids (a dungeon map) keep their columns
+        wrap = any(len(line) > 84 for f in ep["frames"] for line in f.splitlines())
         boxes.append(
-            f'<div class="episode" id="{episode_anchor(ep)}">'
+            f'<div class="episode{" wrap" if wrap else ""}" id="{episode_anchor(ep)}">'
             f"<h3>{html.escape(ep['agent'])} on {html.escape(ep['env_id'])}, seed {ep['seed']}"
             f"{sample}: "
-            f"{verdict}, task return {ep['task_return']:.3f}, {len(ep['steps'])} steps</h3>"
+            f"{verdict}, task return {ep['task_return']:.3f}, {len(ep['steps'])} step{'' if len(ep['steps']) == 1 else 's'}</h3>"
             f"{note}"
             '<div class="controls"><button class="prev" type="button">&larr;</button>'
             '<input class="step" type="range" min="0" value="0">'

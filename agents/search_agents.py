@@ -12,7 +12,7 @@ registry name             behaviour
 ========================  ===================================================================
 ``search-oracle``         searches the hop path, abstains on unanswerable questions without
                           searching (it reads the task): 1.0 on every question
-``memoriser:<p>[,<q>]``   knows a fraction ``p``; searches only for the rest (an unanswerable
+``memoriser:<p>[:<q>]``   knows a fraction ``p``; searches only for the rest (an unanswerable
                           one: one search, then it abstains); believes it knows up to
                           ``q >= p`` and answers those wrongly (miscalibrated)
 ``always-search``         knows half, searches the hop path anyway; on unanswerable questions
@@ -178,16 +178,16 @@ def make_search_oracle(env: Any, arg: str | None = None, **kwargs: Any) -> Knowl
 
 
 def make_memoriser(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
-    """Registry factory: ``memoriser:<p>`` or ``memoriser:<p>,<q>`` (believes it knows ``q``)."""
-    parts = (arg or "0.5").split(",")
+    """Registry factory: ``memoriser:<p>`` or ``memoriser:<p>:<q>`` (believes it knows ``q``)."""
+    parts = (arg or "0.5").split(":")
     try:
         values = [float(x) for x in parts]
     except ValueError:
         raise ConfigError(
-            f"memoriser:{arg}: use memoriser:<p> or memoriser:<p>,<q> with numbers in [0, 1]"
+            f"memoriser:{arg}: use memoriser:<p> or memoriser:<p>:<q> with numbers in [0, 1]"
         ) from None
     if len(values) > 2:
-        raise ConfigError(f"memoriser:{arg}: at most two numbers, <p>,<q>")
+        raise ConfigError(f"memoriser:{arg}: at most two numbers, <p>:<q>")
     know = values[0]
     believe = values[1] if len(values) == 2 else know
     return _agent(env, know=know, believe=believe, search="when-unknown",

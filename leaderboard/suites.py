@@ -27,12 +27,15 @@ FAMILY_QUICK_ENVS: dict[str, tuple[str, ...]] = {
     "dungeon": ("rewardgym/Dungeon-Staircase-v0", "rewardgym/Dungeon-Staircase-M-v0"),
     "nethack": (),  # real NetHack episodes are long: not in the quick suite
     "toy": (),  # trainer learning-test fixtures, not a benchmark
+    # The closed-book arm gives MASH's abstention buckets (leaderboard/search_board.py).
+    "search": ("rewardgym/SearchQA-v0", "rewardgym/SearchQA-NoSearch-v0"),
 }
 
 #: Family-specific baselines: scripted experts and adversarial ones (cheaters).
 FAMILY_AGENTS: dict[str, tuple[str, ...]] = {
     "code": ("code-oracle", "cheater:exit-zero", "cheater:always-equal"),
     "dungeon": ("dungeon-expert",),
+    "search": ("search-oracle", "memoriser:0.5", "always-search", "never-search", "abstainer"),
 }
 
 #: Agents run on every family.

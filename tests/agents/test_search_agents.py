@@ -59,7 +59,7 @@ def test_memoriser_searches_exactly_when_it_does_not_know(env):
 
 
 def test_miscalibrated_memoriser_answers_what_it_only_believes_wrongly(env):
-    agent = make_agent("memoriser:0.2,0.6", env)
+    agent = make_agent("memoriser:0.2:0.6", env)
     tasks = [t for t in env.unwrapped.tasks if t.answerable][:120]
     for task in tasks:
         reward, info = _play(env, agent, task)
@@ -98,7 +98,7 @@ def test_memoriser_spec_errors(env):
     with pytest.raises(ConfigError, match="memoriser:abc"):
         make_agent("memoriser:abc", env)
     with pytest.raises(ConfigError, match="believed fraction"):
-        make_agent("memoriser:0.6,0.2", env)
+        make_agent("memoriser:0.6:0.2", env)
     code_like = gym.make("CartPole-v1")
     with pytest.raises(ConfigError, match="needs a search env"):
         make_agent("search-oracle", code_like)

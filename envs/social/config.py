@@ -7,7 +7,6 @@ agents agree on what index ``k`` means for a given number of players.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -98,16 +97,13 @@ def make_config(**kwargs: Any) -> SocialConfig:
         ) from None
 
 
-@dataclass(frozen=True)
 class ActionLayout:
     """Indices of the discrete action head for ``n`` players.
 
     ``0`` none (nothing to choose this phase, or keep going while busy), ``1`` wait, ``2..5``
-    move north/south/west/east, ``6`` do a task, then ``n`` kill targets, ``n`` report
-    targets, ``n`` vote targets and one skip vote.
+    move north/south/west/east, ``6`` do a task, then ``n`` kill targets (``kill + j``), ``n``
+    report targets (``report + j``), ``n`` vote targets (``vote + j``) and one skip vote.
     """
-
-    n: int
 
     NONE = 0
     WAIT = 1
@@ -115,21 +111,20 @@ class ActionLayout:
     TASK = 6
     KILL = 7
 
-    @property
-    def report(self) -> int:
-        return self.KILL + self.n
+    __slots__ = ("n", "report", "size", "skip", "vote")
 
-    @property
-    def vote(self) -> int:
-        return self.KILL + 2 * self.n
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.report = self.KILL + n
+        self.vote = self.KILL + 2 * n
+        self.skip = self.KILL + 3 * n
+        self.size = self.skip + 1
 
-    @property
-    def skip(self) -> int:
-        return self.KILL + 3 * self.n
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActionLayout) and other.n == self.n
 
-    @property
-    def size(self) -> int:
-        return self.skip + 1
+    def __hash__(self) -> int:
+        return hash(self.n)
 
     def name(self, index: int) -> str:
         """A readable name of action ``index`` (e.g. ``"kill player_2"``)."""

@@ -40,6 +40,8 @@ log = logging.getLogger("rewardgym.envs.social")
 
 _ONE_HOT_PHASE = [np.eye(len(PHASES), dtype=np.int8)[i] for i in range(len(PHASES))]
 _ROLE = (np.array([1, 0], np.int8), np.array([0, 1], np.int8))
+for _a in (*_ONE_HOT_PHASE, *_ROLE):
+    _a.flags.writeable = False
 _STATUS_MAX = 2**31 - 1
 
 
@@ -202,6 +204,8 @@ class SocialDeductionEnv(ParallelEnv):
         }
         self._seats_one_hot = [_frozen(np.eye(n, dtype=np.int8)[i]) for i in range(n)]
         self._zero_n = _frozen(np.zeros(n, np.int8))
+        self._eye = np.eye(n, dtype=bool)
+        self._masks = np.zeros((n, layout_size), np.int8)
         self._np_random: np.random.Generator | None = None
         self._episode_id = ""
         self._task_id = ""
@@ -262,7 +266,7 @@ class SocialDeductionEnv(ParallelEnv):
             log.warning("actions for unknown agents ignored: %s", sorted(ignored))
         for comp in game.components.values():
             comp[:] = 0.0
-        masks = [game.mask(s) for s in range(n)]
+        masks = self._masks  # computed with the observations the agents acted on
         phase = game.phase
         for s in range(n):
             if not game.alive[s]:
@@ -440,38 +444,46 @@ class SocialDeductionEnv(ParallelEnv):
         return joined
 
     def _observe(self) -> dict[str, dict[str, Any]]:
+        """Every agent's observation; built for all seats at once (rows of frozen arrays)."""
         g = self.game
         assert g is not None
         n = g.n
+        self._masks = masks = _frozen(g.masks())
         alive = _frozen(g.alive.astype(np.int8))
         phase = _ONE_HOT_PHASE[g.phase]
-        imposters_known = _frozen(g.is_imposter.astype(np.int8))
-        in_room = g.room + 1
+        eye = self._eye
+        if g.phase == GAMEPLAY:
+            same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
+            rooms = np.where(same | eye, g.room + 1, 0).astype(np.int16)
+        else:
+            rooms = np.where(eye, g.room + 1, 0).astype(np.int16)
+        bodies = _frozen((g.body_room[None, :] == g.room[:, None]).astype(np.int8))
+        tasks = _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16))
+        witnessed = _frozen(g.witnessed.astype(np.int8))
+        status = np.empty((n, 5), np.int32)
+        status[:, 0] = g.tick
+        status[:, 1] = g.busy
+        status[:, 2] = g.cooldown
+        status[:, 3] = g.speaker + 1
+        status[:, 4] = g.message
+        _frozen(rooms)
+        _frozen(status)
+        known = _frozen(g.is_imposter.astype(np.int8))
         observations = {}
         for s, agent in enumerate(self.agents):
             imp = bool(g.is_imposter[s])
-            same = (g.room == g.room[s]) & g.alive if g.phase == GAMEPLAY else None
-            room = np.zeros(n, np.int16)
-            if same is not None:
-                room[same] = in_room[same]
-            room[s] = in_room[s]
-            bodies = (g.body_room == g.room[s]).astype(np.int8)
-            tasks = np.where(g.task_done[s], 0, g.task_room[s] + 1).astype(np.int16)
-            status = np.array(
-                [g.tick, g.busy[s], g.cooldown[s], g.speaker + 1, g.message], np.int32
-            )
             observations[agent] = {
-                "action_mask": g.mask(s),
+                "action_mask": masks[s],
                 "phase": phase,
                 "seat": self._seats_one_hot[s],
                 "role": _ROLE[imp],
-                "known_imposters": imposters_known if imp else self._zero_n,
+                "known_imposters": known if imp else self._zero_n,
                 "alive": alive,
-                "room": room,
-                "bodies": bodies,
-                "tasks": tasks,
-                "witnessed": g.witnessed[s].astype(np.int8),
-                "status": status,
+                "room": rooms[s],
+                "bodies": bodies[s],
+                "tasks": tasks[s],
+                "witnessed": witnessed[s],
+                "status": status[s],
                 "text": self._text(s),
             }
         return observations

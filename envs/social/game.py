@@ -104,8 +104,15 @@ class SocialGame:
         self.surveys: list[SurveyRecord] = []
         self.public_log: list[str] = []
         self.lines: list[list[str]] = [[] for _ in range(n)]
-        self._last_view: list[str] = [""] * n
+        self._last_view: list[tuple | None] = [None] * n
         self.components = {k: np.zeros(n) for k in ("win", "task", "discussion", "held_out")}
+        #: _move_table[room, k]: whether move k (MOVES order) stays on the grid from room.
+        xs, ys = np.arange(c.num_rooms) % c.width, np.arange(c.num_rooms) // c.width
+        self._move_table = np.stack([ys > 0, ys < c.height - 1, xs > 0, xs < c.width - 1], axis=1)
+        self.bodies = 0  # unreported bodies lying around
+        self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
+        self._none_masks[:, self.layout.NONE] = 1
+        self._none_masks.flags.writeable = False
         self._intro()
         self._describe_rooms()
 
@@ -150,16 +157,29 @@ class SocialGame:
                 self._tell(seat, f"You are a Crewmate. Your tasks: {tasks}.")
 
     def _describe_rooms(self) -> None:
-        """Tell each idle living seat what it sees, when that changed."""
-        for seat in range(self.n):
-            if not self.alive[seat] or self.busy[seat]:
-                continue
-            view = self.view_text(seat)
-            if view != self._last_view[seat]:
-                self._last_view[seat] = view
-                self._tell(seat, view)
+        """Tell each idle living seat what it sees, when that changed.
+
+        What a seat sees is summed up in a cheap key (room, who is there, bodies there, whether
+        it can kill, its open tasks there); the sentence is only built when the key changed.
+        """
+        room = self.room
+        here = (room[:, None] == room[None, :]) & self.alive[None, :]
+        bodies = self.body_room[None, :] == room[:, None]
+        tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1)
+        for seat in np.flatnonzero(self.alive & (self.busy == 0)).tolist():
+            key = (
+                int(room[seat]),
+                here[seat].tobytes(),
+                bodies[seat].tobytes(),
+                int(tasks_here[seat]),
+                bool(self.is_imposter[seat] and self.cooldown[seat] == 0),
+            )
+            if key != self._last_view[seat]:
+                self._last_view[seat] = key
+                self._tell(seat, self.view_text(seat))
 
     def view_text(self, seat: int) -> str:
+        """What ``seat`` sees in its room, as a sentence."""
         r = int(self.room[seat])
         others = [self.names[j] for j in self.visible(seat) if j != seat]
         bodies = [self.names[j] for j in np.flatnonzero(self.body_room == r)]
@@ -192,32 +212,40 @@ class SocialGame:
 
     def mask(self, seat: int) -> np.ndarray:
         """The discrete actions ``seat`` may take now (int8, 1 = allowed)."""
-        lay = self.layout
-        m = np.zeros(lay.size, dtype=np.int8)
-        if self.winner is not None or not self.alive[seat]:
-            m[lay.NONE] = 1
-            return m
+        return self.masks()[seat]
+
+    def masks(self) -> np.ndarray:
+        """Every seat's action mask, one row per seat (int8 (n, k), 1 = allowed)."""
+        lay, n = self.layout, self.n
+        if self.winner is not None:
+            return self._none_masks
+        m = np.zeros((n, lay.size), dtype=np.int8)
+        alive = self.alive
         if self.phase == VOTE:
-            m[lay.vote : lay.skip] = self.alive
-            m[lay.vote + seat] = 0
-            m[lay.skip] = 1
+            m[:, lay.vote : lay.skip] = alive
+            m[np.arange(n), lay.vote + np.arange(n)] = 0
+            m[:, lay.skip] = 1
+            m[~alive] = 0
+            m[~alive, lay.NONE] = 1
             return m
-        if self.phase != GAMEPLAY or self.busy[seat]:
-            m[lay.NONE] = 1
-            return m
-        m[lay.WAIT] = 1
-        r = int(self.room[seat])
-        x, y = r % self.cfg.width, r // self.cfg.width
-        for k, (_, dx, dy) in enumerate(MOVES):
-            if 0 <= x + dx < self.cfg.width and 0 <= y + dy < self.cfg.height:
-                m[lay.MOVE + k] = 1
-        if self.is_imposter[seat]:
-            if self.cooldown[seat] == 0:
-                targets = self.alive & ~self.is_imposter & (self.room == r)
-                m[lay.KILL : lay.KILL + self.n] = targets
-        elif np.any(~self.task_done[seat] & (self.task_room[seat] == r)):
-            m[lay.TASK] = 1
-        m[lay.report : lay.report + self.n] = self.body_room == r
+        if self.phase != GAMEPLAY:
+            return self._none_masks
+        idle = alive & (self.busy == 0)
+        m[:, lay.NONE] = ~idle
+        m[:, lay.WAIT] = idle
+        m[:, lay.MOVE : lay.TASK] = self._move_table[self.room] & idle[:, None]
+        if self.is_imposter.any() and np.any(idle & self.is_imposter & (self.cooldown == 0)):
+            killers = idle & self.is_imposter & (self.cooldown == 0)
+            same_room = self.room[:, None] == self.room[None, :]
+            m[:, lay.KILL : lay.report] = (
+                killers[:, None] & same_room & (alive & ~self.is_imposter)[None, :]
+            )
+        open_here = (self.task_room == self.room[:, None]) & ~self.task_done
+        m[:, lay.TASK] = idle & open_here.any(axis=1)
+        if self.bodies:
+            m[:, lay.report : lay.vote] = idle[:, None] & (
+                self.body_room[None, :] == self.room[:, None]
+            )
         return m
 
     # -- gameplay ----------------------------------------------------------------------------
@@ -284,6 +312,7 @@ class SocialGame:
         self.alive[victim] = False
         self.busy[victim] = 0
         self.body_room[victim] = r
+        self.bodies += 1
         self.cooldown[killer] = self.cfg.kill_cooldown
         self.kills += 1
         self.components["task"][killer] += 1.0
@@ -306,12 +335,13 @@ class SocialGame:
     # -- win conditions ----------------------------------------------------------------------
 
     def _check_win(self) -> bool:
-        if self.living_imposters() == 0:
+        imposters = int(np.count_nonzero(self.alive & self.is_imposter))
+        if imposters == 0:
             return self._end("crew", "all imposters were ejected")
-        if self.living_imposters() >= self.living_crew():
-            return self._end("imposters", "imposters are at least as many as the crew")
         crew = self.alive & ~self.is_imposter
-        if np.all(self.task_done[crew]):
+        if imposters >= int(np.count_nonzero(crew)):
+            return self._end("imposters", "imposters are at least as many as the crew")
+        if self.task_done[crew].all():
             return self._end("crew", "every living crewmate finished their tasks")
         return False
 
@@ -328,6 +358,7 @@ class SocialGame:
     def _start_discussion(self) -> None:
         self.discussion += 1
         self.body_room[:] = -1
+        self.bodies = 0
         self.busy[:] = 0
         self.activity = [None] * self.n
         self.working_on[:] = -1
@@ -456,5 +487,5 @@ class SocialGame:
         self.speaker = -1
         self.room[:] = self.cfg.start_room
         self.cooldown[self.is_imposter] = self.cfg.kill_cooldown
-        self._last_view = [""] * self.n
+        self._last_view = [None] * self.n
         self._describe_rooms()

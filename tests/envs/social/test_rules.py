@@ -216,6 +216,7 @@ def test_crew_wins_when_every_task_is_done(make_env):
     force_roles(env, (3,))
     g = env.game
     g.task_room[:3, 0] = g.room[0]
+    env._observe()  # refresh the masks after changing the game by hand
     lay = ActionLayout(4)
     actions = idle(env)
     for a in ("player_0", "player_1", "player_2"):

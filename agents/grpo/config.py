@@ -62,6 +62,9 @@ class GRPOConfig(BaseModel):
             generation; the trainer recomputes log-probabilities itself).
         server_url: the server of the ``openai`` backend.
         device: torch device.
+        rollout_workers: 0 plays rollouts in this process; N >= 1 plays them on N Ray actors
+            (the ``distributed`` extra), with the same results.
+        ray_address: a Ray cluster for the actors; None starts a local, loopback-only Ray.
         seed: seeds weights' dropout, task choice and sampling.
         out_dir: where checkpoints, ``metrics.jsonl`` and tensorboard logs go.
         checkpoint_every: save every N updates (the last one is always saved).
@@ -93,6 +96,8 @@ class GRPOConfig(BaseModel):
     backend: Literal["transformers", "openai"] = "transformers"
     server_url: str | None = None
     device: str = "cpu"
+    rollout_workers: int = Field(0, ge=0, le=1024)
+    ray_address: str | None = None
     seed: int = Field(0, ge=0)
     out_dir: str = "runs/grpo"
     checkpoint_every: int = Field(10, ge=1)

@@ -15,6 +15,7 @@ forward pass: the trainer's importance ratios and the rollout-vs-recompute check
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,8 @@ class PolicyClient(TransformersClient):
     ) -> None:
         super().__init__(model_dir, device=device, torch_threads=torch_threads)
         self.turns: list[Turn] = []
+        # torch modules are not safe to drive from several threads at once.
+        self._sample_lock = threading.Lock()
 
     @property
     def module(self) -> Any:
@@ -93,7 +96,7 @@ class PolicyClient(TransformersClient):
         new: list[int] = []
         logprobs: list[float] = []
         text, cut = "", False
-        with self._gen_lock, torch.no_grad():
+        with self._sample_lock, torch.no_grad():
             was_training = self._model.training
             self._model.eval()
             out = self._model(

@@ -48,7 +48,16 @@ __all__ = ["GRPOTrainer", "group_advantages", "latest_checkpoint"]
 log = logging.getLogger("rewardgym.agents.grpo")
 
 #: Config fields a resumed run may change (everything else must match the checkpoint).
-RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "keep_checkpoints", "tensorboard"})
+RESUMABLE_CHANGES = frozenset(
+    {
+        "steps",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "tensorboard",
+        "rollout_workers",
+        "ray_address",
+    }
+)
 
 #: Metrics that measure time, not learning (excluded when comparing runs).
 TIMING_PREFIXES = ("time/", "throughput/")
@@ -152,6 +161,20 @@ class GRPOTrainer:
             temperature=config.temperature,
         )
         self._writer = self._tensorboard() if config.tensorboard else None
+        self._ray = None
+        if config.rollout_workers > 0:
+            from rewardgym.agents.grpo.distributed import RayRollouts
+
+            self._ray = RayRollouts(
+                config.rollout_workers,
+                config.ray_address,
+                model_dir=str(base_dir),
+                env_id=config.env_id,
+                env_kwargs=dict(config.env_kwargs),
+                device=config.device,
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature,
+            )
         tok = self.client.tokenizer
         self._pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
 
@@ -248,29 +271,37 @@ class GRPOTrainer:
     def rollout(self, step: int) -> list[list[EpisodeRecord]]:
         """The ``tasks_per_step`` groups of G episodes of update ``step``."""
         cfg = self.config
-        groups = []
+        jobs = []
         for j in range(cfg.tasks_per_step):
-            reset_seed = derive_seed(cfg.seed, step, j)
             options = None
             if cfg.task_ids:
                 task = cfg.task_ids[(step * cfg.tasks_per_step + j) % len(cfg.task_ids)]
                 options = {"task_id": task}
-            groups.append(
-                [
-                    play_episode(
-                        self.env,
-                        self.agent,
-                        self.client,
-                        env_id=cfg.env_id,
-                        reset_seed=reset_seed,
-                        agent_seed=derive_seed(cfg.seed, step, j, g),
-                        max_turns=cfg.max_turns,
-                        options=options,
-                    )
-                    for g in range(cfg.group_size)
-                ]
-            )
-        return groups
+            jobs += [
+                {
+                    "reset_seed": derive_seed(cfg.seed, step, j),
+                    "agent_seed": derive_seed(cfg.seed, step, j, g),
+                    "max_turns": cfg.max_turns,
+                    "options": options,
+                }
+                for g in range(cfg.group_size)
+            ]
+        if self._ray is not None:
+            episodes = self._ray.run(self._policy_state(), jobs)
+        else:
+            episodes = [
+                play_episode(self.env, self.agent, self.client, env_id=cfg.env_id, **job)
+                for job in jobs
+            ]
+        g = cfg.group_size
+        return [episodes[i : i + g] for i in range(0, len(episodes), g)]
+
+    def _policy_state(self) -> dict[str, Any]:
+        """The full weights of the current policy (LoRA merged), for rollout actors."""
+        module = self.client.module
+        if self.config.lora is not None:
+            module = copy.deepcopy(module).merge_and_unload()
+        return {k: v.detach().cpu() for k, v in module.state_dict().items()}
 
     def update(
         self, groups: Sequence[Sequence[EpisodeRecord]], advantages: Sequence[list[list[float]]]
@@ -428,6 +459,9 @@ class GRPOTrainer:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._ray is not None:
+            self._ray.close()
+            self._ray = None
         self.env.close()
 
     def __enter__(self) -> GRPOTrainer:

@@ -309,3 +309,83 @@ def test_tiny_model_learns_the_toy_task(tiny_dir, tmp_path, seed):
     start = sum(m["reward/task"] for m in history[:3]) / 3
     end = sum(m["reward/task"] for m in history[-3:]) / 3
     assert end >= start + 0.25 and end >= 0.6, (start, end)
+
+
+@pytest.mark.slow
+def test_ray_rollouts_give_the_same_run_as_local_rollouts(tiny_dir, tmp_path, loopback_only_netns):
+    pytest.importorskip("ray")
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "local", steps=2)) as local:
+        local_history = local.fit()
+        local_params = _params(local)
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "ray", steps=2, rollout_workers=2)) as remote:
+        ray_history = remote.fit()
+        ray_params = _params(remote)
+    assert _learning(ray_history) == _learning(local_history)
+    assert all(torch.equal(local_params[k], ray_params[k]) for k in local_params)
+
+
+# -- TRL --------------------------------------------------------------------------------------
+
+
+def test_env_reward_scores_completions_by_one_env_step_on_their_task():
+    pytest.importorskip("datasets")
+    from rewardgym.agents.grpo.trl_adapter import EnvReward, env_prompt_dataset
+
+    kwargs = {"task_ids": ["vowels", "digits"]}
+    ds = env_prompt_dataset("rewardgym/Toy-Letters-v0", 6, env_kwargs=kwargs)
+    assert set(ds.column_names) == {"prompt", "task_seed", "task_id"}
+    assert all("Reply using only these letters" in p for p in ds["prompt"])
+    reward = EnvReward("rewardgym/Toy-Letters-v0", env_kwargs=kwargs)
+    perfect = ["aeiou aei" if t == "vowels" else "12345 678" for t in ds["task_id"]]
+    wrong = ["zzzz" for _ in ds["task_id"]]
+    assert reward(ds["prompt"], perfect, task_seed=ds["task_seed"]) == [1.0] * 6
+    assert reward(ds["prompt"], wrong, task_seed=ds["task_seed"]) == [0.0] * 6
+    chat = [[{"role": "assistant", "content": c}] for c in perfect]
+    assert reward(ds["prompt"], chat, task_seed=ds["task_seed"]) == [1.0] * 6
+    with pytest.raises(ConfigError, match="task_seed"):
+        reward(ds["prompt"], perfect)
+    reward.close()
+
+
+@pytest.mark.slow
+def test_trl_grpo_trainer_trains_on_a_rewardgym_env(tiny_dir, tmp_path):
+    trl = pytest.importorskip("trl")
+    from transformers import AutoTokenizer
+
+    from rewardgym.agents.grpo.trl_adapter import EnvReward, env_prompt_dataset
+
+    ds = env_prompt_dataset("rewardgym/Toy-Letters-v0", 8, env_kwargs={"task_ids": ["vowels"]})
+    calls = []
+    reward = EnvReward("rewardgym/Toy-Letters-v0")
+
+    def scored(prompts, completions, task_seed, **kw):
+        out = reward(prompts, completions, task_seed=task_seed)
+        calls.append((list(task_seed), out))
+        return out
+
+    scored.__name__ = reward.__name__
+    args = trl.GRPOConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        max_steps=2,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+    )
+    trainer = trl.GRPOTrainer(
+        model=str(tiny_dir),
+        reward_funcs=[scored],
+        args=args,
+        train_dataset=ds,
+        processing_class=AutoTokenizer.from_pretrained(tiny_dir),
+    )
+    trainer.train()
+    assert len(calls) == 2 and all(set(seeds) <= set(ds["task_seed"]) for seeds, _ in calls)
+    logged = [
+        h[f"rewards/{reward.__name__}/mean"] for h in trainer.state.log_history if "reward" in h
+    ]
+    assert logged == pytest.approx([sum(r) / len(r) for _, r in calls], abs=1e-6)

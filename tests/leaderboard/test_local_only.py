@@ -22,6 +22,7 @@ import pytest
 from rewardgym.registry import extra_available
 
 HERE = pathlib.Path(__file__).resolve().parent
+GRPO_TESTS = HERE.parent / "agents" / "test_grpo.py"
 BIN = pathlib.Path(sys.executable).parent
 
 _ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)"')
@@ -113,7 +114,8 @@ def test_the_namespace_trace_sees_a_real_outside_connect(tmp_path):
 @needs_netns
 @pytest.mark.slow
 def test_the_ray_backend_and_the_llm_paths_stay_on_loopback(tmp_path):
-    """A local Ray (bench runner test, CLI bench with a tiny local LLM agent) and our HTTP client
+    """A local Ray (bench runner test, GRPO rollouts on Ray actors, CLI bench with a tiny local
+    LLM agent) and our HTTP client
     against our own OpenAI-compatible server: no connect beyond loopback."""
     pytest.importorskip("ray")
     if not extra_available("llm"):
@@ -131,13 +133,14 @@ def test_the_ray_backend_and_the_llm_paths_stay_on_loopback(tmp_path):
     script = " && ".join(
         [
             f"{sys.executable} -m pytest -q -p no:cacheprovider {test_file} -k ray_backend",
+            f"{sys.executable} -m pytest -q -p no:cacheprovider {GRPO_TESTS} -k ray_rollouts",
             f"{BIN / 'rewardgym'} bench --backend ray --workers 2 --agents random,llm-local:tiny "
             f"--envs rewardgym/CodeExec-Bank-v0 --seeds 0,1 --db {tmp_path / 'b.sqlite'}",
             f"{sys.executable} llm_http.py",
         ]
     )
     trace, output = run_traced(tmp_path, script)
-    assert "1 passed" in output, output[-3000:]
+    assert output.count("1 passed") == 2, output[-3000:]
     assert "http:" in output
     assert non_loopback_contacts(trace) == []
 

@@ -128,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
                 prompt = [int(t) for t in prompt]  # generated from as they are
             elif isinstance(prompt, list):
                 prompt = "".join(str(p) for p in prompt)
-            if not isinstance(prompt, str):
+            if not isinstance(prompt, (str, list)):
                 self._error(400, "'prompt' must be a string or a list of token ids")
                 return
         ids = None

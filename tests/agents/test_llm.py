@@ -3,6 +3,7 @@ loopback server (retries, timeouts, usage), and parsing failures scored as inval
 
 from __future__ import annotations
 
+import json
 import socket
 
 import gymnasium as gym
@@ -13,7 +14,14 @@ from rewardgym.agents.llm_agents import TEMPLATES, LLMAgent, parse_code
 from rewardgym.envs.base import AgenticEnv
 from rewardgym.errors import ConfigError, InvalidAction, LLMError
 from rewardgym.leaderboard.runner import EpisodeJob, run_episode
-from rewardgym.llm import Completion, LLMClient, make_client
+from rewardgym.llm import (
+    Completion,
+    ContextLengthError,
+    LLMClient,
+    format_chat,
+    make_client,
+    self_certainty,
+)
 
 pytest.importorskip("transformers")
 
@@ -216,10 +224,211 @@ def test_llm_agents_from_the_registry_count_tokens_into_the_episode_cost(tiny_di
         row_http = run_episode(job, env, http_agent, [])
     finally:
         gym.registry.pop("rewardgym-test/Pick-v0")
-    import json
-
     cost_local, cost_http = json.loads(row_local["cost_json"]), json.loads(row_http["cost_json"])
     assert cost_local["llm_tokens"] > 0 and cost_local["llm_calls"] == row_local["length"]
     # same model, same seeds: the HTTP agent acts exactly like the local one
     assert cost_http == cost_local
     assert row_http["task_return"] == row_local["task_return"]
+
+
+# -- token log-probabilities ------------------------------------------------------------------
+
+
+def test_the_tiny_model_is_servable_by_vllm(tiny_dir, local):
+    """vLLM's CPU attention needs heads of 32+; a chat needs a template rendering format_chat."""
+    config = local._model.config
+    assert config.hidden_size // config.num_attention_heads >= 32
+    assert (tiny_dir / "chat_template.jinja").is_file()
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Go\nnorth"}]
+    rendered = local.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    assert rendered == format_chat(msgs)
+    assert local.chat_ids(msgs) == local.prompt_ids(format_chat(msgs))
+
+
+def test_an_outdated_cached_tiny_model_is_rebuilt(tmp_path):
+    from rewardgym.llm.tiny import TINY_VERSION, ensure_tiny_model
+
+    out = ensure_tiny_model(tmp_path / "m")
+    (out / "rewardgym-tiny.json").write_text('{"vocab_size": 512}')  # a version-1 marker
+    (out / "chat_template.jinja").unlink()
+    assert ensure_tiny_model(out) == out
+    assert (out / "chat_template.jinja").is_file()
+    assert json.loads((out / "rewardgym-tiny.json").read_text())["version"] == TINY_VERSION
+
+
+def test_local_logprobs_are_the_models_own_distribution(local):
+    import math
+
+    import torch
+
+    out = local.complete("def add(a, b):", max_tokens=6, logprobs=3)  # greedy
+    assert len(out.logprobs) == out.completion_tokens == 6
+    assert "".join(t.token for t in out.logprobs) == out.text
+    ids = local.prompt_ids("def add(a, b):")
+    for t in out.logprobs:  # a plain forward pass per step, without generate's cache
+        with torch.no_grad():
+            row = torch.log_softmax(local._model(torch.tensor([ids])).logits[0, -1].float(), -1)
+        ids.append(int(row.argmax()))
+        assert t.logprob == pytest.approx(row.max().item(), abs=1e-4)
+        assert [lp for _, lp in t.top] == pytest.approx(row.topk(3).values.tolist(), abs=1e-4)
+        assert t.top[0][0] == t.token
+        kl = -math.log(row.shape[0]) - row.mean().item()
+        assert t.kl_uniform == pytest.approx(kl, abs=1e-4) and t.kl_uniform >= 0
+    assert out.self_certainty == pytest.approx(sum(t.kl_uniform for t in out.logprobs) / 6)
+    sampled = local.complete("x", max_tokens=4, temperature=1.0, seed=1, logprobs=0)
+    assert len(sampled.logprobs) == 4 and all(t.top == () for t in sampled.logprobs)
+    assert local.complete("x", max_tokens=2).logprobs is None
+    with pytest.raises(ConfigError, match="logprobs"):
+        local.complete("x", logprobs=21)
+
+
+def test_logprobs_stop_at_the_stop_string(local):
+    out = local.complete("Action:", max_tokens=24, temperature=1.0, seed=1, stop=["e"], logprobs=0)
+    assert "e" not in out.text and out.finish_reason == "stop"
+    text = "".join(t.token for t in out.logprobs)
+    assert text.startswith(out.text) and "e" in text[len(out.text) :]  # up to the stop's token
+    assert all(t.top == () for t in out.logprobs)
+
+
+def test_http_logprobs_match_the_local_model_in_both_api_forms(local, server):
+    client = OpenAIClient(server.url, "tiny")
+    msgs = [{"role": "user", "content": "north or south?"}]
+    remote = client.chat(msgs, max_tokens=8, temperature=0.8, seed=2, logprobs=4)
+    direct = local.chat(msgs, max_tokens=8, temperature=0.8, seed=2, logprobs=4)
+    assert remote == direct and remote.logprobs is not None
+    # the legacy completions form: dicts of alternatives (same-text tokens merge)
+    remote = client.complete("for i in", max_tokens=5, temperature=0.8, seed=3, logprobs=2)
+    direct = local.complete("for i in", max_tokens=5, temperature=0.8, seed=3, logprobs=2)
+    assert remote.token_logprobs == direct.token_logprobs
+    assert [t.kl_uniform for t in remote.logprobs] == [t.kl_uniform for t in direct.logprobs]
+    assert [dict(t.top) for t in remote.logprobs] == [dict(t.top) for t in direct.logprobs]
+
+
+def test_a_vllm_style_answer_without_kl_estimates_self_certainty_from_the_top_k(local, server):
+    import urllib.request
+
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4,
+            "logprobs": True, "top_logprobs": 5}  # fmt: skip
+    req = urllib.request.Request(
+        server.url + "/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as resp:
+        data = json.loads(resp.read())
+    content = data["choices"][0]["logprobs"]["content"]
+    assert len(content) == 4 and len(content[0]["top_logprobs"]) == 5
+    assert content[0]["bytes"] == list(content[0]["token"].encode())
+    for entry in content:  # what vLLM sends: no kl_uniform
+        del entry["kl_uniform"]
+    from rewardgym.llm.http import _parse_logprobs
+
+    parsed = _parse_logprobs(data["choices"][0]["logprobs"], chat=True)
+    assert all(t.kl_uniform is None for t in parsed)
+    assert 0 <= self_certainty(parsed) < float("inf")
+
+
+# -- prompts longer than the context -----------------------------------------------------------
+
+
+@pytest.fixture
+def short_ctx(tiny_dir):
+    """A local client whose context is 48 tokens, and our server in front of it."""
+    client = TransformersClient(tiny_dir, torch_threads=1)
+    client.context_length = 48
+    with OpenAICompatServer(client, model_name="tiny") as srv:
+        yield client, srv
+
+
+LONG_CHAT = [
+    {"role": "system", "content": "You play a dungeon game."},
+    {"role": "user", "content": "You see a goblin to the east. " * 12 + "Choose one action."},
+]
+
+
+def test_the_server_reports_its_context_and_refuses_what_does_not_fit(short_ctx):
+    _, srv = short_ctx
+    raw = OpenAIClient(srv.url, "tiny", max_retries=0)
+    assert raw.context_length == 48  # from /v1/models' max_model_len, as vLLM lists it
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        srv.url + "/chat/completions",
+        data=json.dumps({"model": "tiny", "messages": LONG_CHAT, "max_tokens": 8}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 400 and "maximum context length is 48" in err.value.read().decode()
+
+
+def test_the_http_client_cuts_long_prompts_from_the_left_like_the_local_client(short_ctx):
+    local, srv = short_ctx
+    client = OpenAIClient(srv.url, "tiny", max_retries=0)
+    n = len(local.chat_ids(LONG_CHAT))
+    assert n + 8 > 48
+    remote = client.chat(LONG_CHAT, max_tokens=8, temperature=0.5, seed=1, logprobs=1)
+    direct = local.chat(LONG_CHAT, max_tokens=8, temperature=0.5, seed=1, logprobs=1)
+    assert remote.prompt_truncated == direct.prompt_truncated == n - 40
+    assert remote.prompt_tokens == direct.prompt_tokens == 40
+    assert remote.text == direct.text and remote.token_logprobs == direct.token_logprobs
+    long_prompt = "def f(x):\n    return x\n" * 20
+    remote = client.complete(long_prompt, max_tokens=4, seed=1)
+    direct = local.complete(long_prompt, max_tokens=4, seed=1)
+    assert remote.prompt_tokens == 44 and remote.text == direct.text
+    # a prompt that fits goes as it is, without counting
+    assert client.complete("def f(x):", max_tokens=4).prompt_truncated == 0
+
+
+class EchoClient(LLMClient):
+    """A backend without a tokenizer that remembers the prompts it got."""
+
+    model = "echo"
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def _generate(self, prompt, **kw):
+        self.seen.append(prompt)
+        return Completion("ok", len(prompt.encode()), 1)
+
+    def _generate_chat(self, messages, **kw):
+        self.seen.append(messages)
+        return Completion("ok", sum(len(m["content"].encode()) for m in messages), 1)
+
+
+def test_without_tokenize_the_client_cuts_by_the_byte_bound():
+    backend = EchoClient()
+    with OpenAICompatServer(backend) as srv:
+        client = OpenAIClient(srv.url, "echo", context_length=300, max_retries=0)
+        history = [
+            {"role": "system", "content": "sys"},
+            {"role": "user", "content": "old " * 40},
+            {"role": "assistant", "content": "reply"},
+            {"role": "user", "content": "now " * 50},
+        ]
+        client.chat(history, max_tokens=20)
+        got = backend.seen[-1]
+        assert got[0] == history[0] and got[-1]["content"].endswith("now ")
+        assert len(got) == 2  # the oldest turns went first
+        size = sum(len(m["role"]) + len(m["content"].encode()) for m in got)
+        assert size + 128 + 16 * len(got) <= 300 - 20
+        client.complete("é" * 400, max_tokens=20)
+        assert len(backend.seen[-1].encode()) <= 300 - 20 - 16
+        assert set(backend.seen[-1]) == {"é"}  # whole characters
+
+
+def test_a_refused_prompt_is_the_agents_invalid_action_not_a_crash(short_ctx):
+    _, srv = short_ctx
+    env = PickEnv()
+    # the client believes in a large context, so it sends the prompt and the server refuses
+    client = OpenAIClient(srv.url, "tiny", context_length=100_000, max_retries=0)
+    with pytest.raises(ContextLengthError):
+        client.chat(LONG_CHAT, max_tokens=8)
+    agent = LLMAgent(client, env.action_space, TEMPLATES["dungeon"], names=env.action_names)
+    row = run_episode(EpisodeJob("llm", "pick", seed=0), env, agent, [])
+    cost = json.loads(row["cost_json"])
+    assert cost["llm_context_errors"] == row["length"] == 3
+    assert row["invalid_actions"] == 3 and row["success"] == 0

@@ -45,12 +45,14 @@ FORMATS = ("html", "md", "json", "csv")
 #: order; one that raises is logged and replaced by an error note (the page is never lost).
 #: Families add one line each here.
 REPORT_SECTIONS: dict[str, str] = {
+    "gui": "rewardgym.leaderboard.gui_board:gui_section",
     "selection": "rewardgym.leaderboard.selection_board:selection_section",
 }
 
 #: The same for the Markdown report: ``fn(rows) -> str | None`` returns Markdown (starting with
 #: a ``## `` heading), rendered after the main tables in name order.
 MD_SECTIONS: dict[str, str] = {
+    "gui": "rewardgym.leaderboard.gui_board:gui_md",
     "selection": "rewardgym.leaderboard.selection_board:selection_md",
 }
 

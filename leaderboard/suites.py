@@ -26,6 +26,8 @@ FAMILY_QUICK_ENVS: dict[str, tuple[str, ...]] = {
     ),
     "dungeon": ("rewardgym/Dungeon-Staircase-v0", "rewardgym/Dungeon-Staircase-M-v0"),
     "nethack": (),  # real NetHack episodes are long: not in the quick suite
+    # SOP (semi-online) and online success of the same agents, side by side (gui_board.py).
+    "gui": ("rewardgym/GUI-SemiOnline-v0", "rewardgym/GUI-Online-v0"),
     "toy": (),  # trainer learning-test fixtures, not a benchmark
     # The closed-book arm gives MASH's abstention buckets (leaderboard/search_board.py).
     "search": ("rewardgym/SearchQA-v0", "rewardgym/SearchQA-NoSearch-v0"),
@@ -35,6 +37,7 @@ FAMILY_QUICK_ENVS: dict[str, tuple[str, ...]] = {
 FAMILY_AGENTS: dict[str, tuple[str, ...]] = {
     "code": ("code-oracle", "cheater:exit-zero", "cheater:always-equal"),
     "dungeon": ("dungeon-expert",),
+    "gui": ("gui-expert", "gui-noisy:0.1"),
     "search": ("search-oracle", "memoriser:0.5", "always-search", "never-search", "abstainer"),
 }
 

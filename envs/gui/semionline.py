@@ -164,13 +164,15 @@ class GuiSemiOnlineEnv(_ReplayBase):
     | ``format`` | 1 if the reply has a non-empty thought block | 0.1 |
     | ``action`` | UI-S1 action level: 0 unparseable, 0.1 wrong type, 0.5 wrong arguments, 1 exact | 0.9 |
     | ``task`` | 1 on the last step if every step matched without a patch, else 0 | 0.0 |
+    | ``progress`` | on the last step, the fraction of the trajectory matched before the first miss (SOP's PG; 0 before) | 0.0 |
 
     The scalar reward is UI-S1's step score ``0.1*format + 0.9*action``. ``info["matched"]``
     (bool) and ``info["step_score"]`` feed ``rewardgym.shaping.UIS1Returns`` /
     ``UIS1Advantage`` (record them with ``extra_keys=("matched", "step_score")``);
     ``info["action_level"]``, ``info["patched"]``, ``info["patches_used"]`` and, on the last
-    step, ``info["progress"]`` (the fraction of the trajectory matched before the first miss:
-    SOP's PG) are logged too.
+    step, ``info["progress"]`` (the ``progress`` component) are logged too. The leaderboard's
+    SOP is the mean ``task`` (TSR) and the mean summed ``progress`` (PG) with
+    ``patch_threshold=0``.
 
     ## Starting State
 
@@ -201,7 +203,8 @@ class GuiSemiOnlineEnv(_ReplayBase):
     * v0: initial release.
     """
 
-    DEFAULT_WEIGHTS = {"task": 0.0, "format": 0.1, "action": 0.9}
+    COMPONENTS = ("task", "format", "action", "progress")
+    DEFAULT_WEIGHTS = {"task": 0.0, "format": 0.1, "action": 0.9, "progress": 0.0}
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -245,14 +248,22 @@ class GuiSemiOnlineEnv(_ReplayBase):
         n = len(traj.steps)
         terminated = self._t >= n or (not matched and not patched)
         perfect = terminated and self._first_miss is None and self._t >= n
-        components = {"task": float(perfect), "format": fmt, "action": ACTION_LEVELS[level]}
+        progress = 0.0
+        if terminated:
+            progress = (self._first_miss if self._first_miss is not None else n) / n
+        components = {
+            "task": float(perfect),
+            "format": fmt,
+            "action": ACTION_LEVELS[level],
+            "progress": progress,
+        }
         extra: dict[str, Any] = {
             "matched": matched, "step_score": 0.1 * fmt + 0.9 * ACTION_LEVELS[level], "action_level": level,
             "patched": patched, "patches_used": self._patches, "gold_step": t, "trajectory_length": n,
             "goal": traj.goal,
         }  # fmt: skip
         if terminated:
-            extra["progress"] = (self._first_miss if self._first_miss is not None else n) / n
+            extra["progress"] = progress
         reward, info = self._finish_step(
             components, terminated=terminated, success=perfect if terminated else None,
             invalid_action=invalid, **extra,

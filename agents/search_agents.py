@@ -127,7 +127,10 @@ class KnowledgeAgent:
         if not task.answerable:
             if self.probe_unanswerable and searches_left and task.question not in self._asked:
                 return self._search(task.question)
-            return "<abstain/>" if self.abstain else self._from_memory(task, knows)
+            # Abstain once a search came back empty-handed (the oracle knows without one);
+            # unable to search, an agent that does not know guesses, as on any question.
+            looked = task.question in self._asked or not self.probe_unanswerable
+            return "<abstain/>" if self.abstain and looked else self._from_memory(task, knows)
         # Follow the hop path: search the next unseen supporting page, open it if search missed.
         for page_id, title in zip(task.supporting, task.subjects):
             if page_id in self._seen:

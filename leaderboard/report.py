@@ -46,6 +46,7 @@ FORMATS = ("html", "md", "json", "csv")
 #: Families add one line each here.
 REPORT_SECTIONS: dict[str, str] = {
     "gui": "rewardgym.leaderboard.gui_board:gui_section",
+    "search": "rewardgym.leaderboard.search_board:search_section",
     "selection": "rewardgym.leaderboard.selection_board:selection_section",
 }
 
@@ -53,6 +54,7 @@ REPORT_SECTIONS: dict[str, str] = {
 #: a ``## `` heading), rendered after the main tables in name order.
 MD_SECTIONS: dict[str, str] = {
     "gui": "rewardgym.leaderboard.gui_board:gui_md",
+    "search": "rewardgym.leaderboard.search_board:search_md",
     "selection": "rewardgym.leaderboard.selection_board:selection_md",
 }
 

@@ -73,7 +73,7 @@ def test_miscalibrated_memoriser_answers_what_it_only_believes_wrongly(env):
 def test_closed_book_buckets_follow_knowledge():
     env = gym.make("rewardgym/SearchQA-NoSearch-v0")
     agent = make_agent("memoriser:0.5", env)
-    for task in env.unwrapped.tasks[:80]:
+    for task in env.unwrapped.tasks[::5]:
         reward, info = _play(env, agent, task)
         assert reward == float(knowledge_draw(task.task_id) < 0.5)
         assert info["cost"]["searches"] == 0

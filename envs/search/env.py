@@ -210,6 +210,7 @@ class SearchQAEnv(AgenticEnv):
     COMPONENTS = ("task", "f1", "format", "searches", "abstained")
     DEFAULT_WEIGHTS = {"task": 1.0, "f1": 0.0, "format": 0.0, "searches": 0.0, "abstained": 0.0}
     COST_KEYS = ("searches", "opens", "tool_calls", "spend")
+    RESET_OPTIONS = {"task_id": str}
 
     def __init__(self, **kwargs: Any) -> None:
         try:
@@ -242,8 +243,9 @@ class SearchQAEnv(AgenticEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        options = self._reset_options(options)
         super().reset(seed=seed)
-        task_id = (options or {}).get("task_id")
+        task_id = options.get("task_id")
         if task_id is not None:
             if task_id not in self._by_id:
                 raise ConfigError(
@@ -322,9 +324,10 @@ class SearchQAEnv(AgenticEnv):
         return self._observation_out(), reward, terminated, truncated, info
 
     def render(self) -> str | None:
-        if self.render_mode == "ansi":
-            return render_observation(self._observation)
-        return None
+        if self.render_mode is None:
+            self._render_mode_missing()
+            return None
+        return render_observation(self._observation)
 
     def close(self) -> None:
         backend, self.backend = self.backend, None

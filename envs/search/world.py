@@ -148,12 +148,24 @@ class _Builder:
         self.by_kind: dict[str, list[Entity]] = {k: [] for k in _SHARES}
         self.pages: list[Page] = []
         self.mentioned_in: dict[int, list[int]] = {}
+        self._block: list[float] = []
+        self._pos = 0
+
+    def uniform(self) -> float:
+        """The next uniform draw in [0, 1); drawn from ``rng`` in blocks (one ``rng`` call per
+        draw would be most of the cost of a 100k-page world)."""
+        if self._pos >= len(self._block):
+            self._block = self.rng.random(65_536).tolist()
+            self._pos = 0
+        value = self._block[self._pos]
+        self._pos += 1
+        return value
 
     def pick(self, items: list[Any] | tuple[Any, ...]) -> Any:
-        return items[int(self.rng.integers(len(items)))]
+        return items[int(self.uniform() * len(items))]
 
     def year(self, lo: int, hi: int) -> int:
-        return int(self.rng.integers(lo, hi))
+        return lo + int(self.uniform() * (hi - lo))
 
     def add(self, kind: str, name: str, attrs: dict[str, Any]) -> Entity:
         entity = Entity(len(self.entities), kind, name, attrs)
@@ -186,7 +198,7 @@ class _Builder:
         names: list[str] = []
         for _ in range(n_person):
             # About 5% of people share the name of an earlier person: namesakes.
-            if names and self.rng.random() < 0.05:
+            if names and self.uniform() < 0.05:
                 names.append(self.pick(names))
                 continue
             while True:
@@ -227,7 +239,7 @@ class _Builder:
                         "event": ("year",)}  # fmt: skip
         for e in self.entities:
             for attr in withholdable[e.kind]:
-                if self.rng.random() < self.withheld_fraction:
+                if self.uniform() < self.withheld_fraction:
                     e.hidden.add(attr)
 
     # -- pages ---------------------------------------------------------------------------------
@@ -357,7 +369,7 @@ class _Builder:
     )
 
     def single_hop(self) -> QATask | None:
-        kind, attr, template = self._SINGLE[int(self.rng.integers(len(self._SINGLE)))]
+        kind, attr, template = self._SINGLE[int(self.uniform() * len(self._SINGLE))]
         e = self.pick(self.by_kind[kind])
         if not e.shown(attr):
             return None
@@ -377,7 +389,7 @@ class _Builder:
     )
 
     def bridge(self) -> QATask | None:
-        kind, first, second, template = self._BRIDGE[int(self.rng.integers(len(self._BRIDGE)))]
+        kind, first, second, template = self._BRIDGE[int(self.uniform() * len(self._BRIDGE))]
         e = self.pick(self.by_kind[kind])
         if not e.shown(first):
             return None
@@ -396,7 +408,7 @@ class _Builder:
     )
 
     def comparison(self) -> QATask | None:
-        kind, attr, template = self._COMPARE[int(self.rng.integers(len(self._COMPARE)))]
+        kind, attr, template = self._COMPARE[int(self.uniform() * len(self._COMPARE))]
         x, y = self.pick(self.by_kind[kind]), self.pick(self.by_kind[kind])
         if x.name == y.name or not (x.shown(attr) and y.shown(attr)):
             return None
@@ -411,12 +423,12 @@ class _Builder:
                       (x.page_id, y.page_id), (x.title, y.title))  # fmt: skip
 
     def unanswerable(self) -> tuple[QATask, tuple[str, str | None]] | None:
-        if self.rng.random() < 0.5:
+        if self.uniform() < 0.5:
             return self.absent_entity()
         return self.withheld_fact()
 
     def absent_entity(self) -> tuple[QATask, tuple[str, str | None]] | None:
-        if self.rng.random() < 0.5:
+        if self.uniform() < 0.5:
             # A first and a last name that each exist, in a combination nobody has.
             name = f"{self.pick(self.firsts)} {self.pick(self.lasts)}"
             if name in self.used_names:
@@ -436,7 +448,7 @@ class _Builder:
         return QATask("", question, (), "unanswerable"), (name, None)
 
     def withheld_fact(self) -> tuple[QATask, tuple[str, str | None]] | None:
-        kind, attr, template = self._SINGLE[int(self.rng.integers(len(self._SINGLE)))]
+        kind, attr, template = self._SINGLE[int(self.uniform() * len(self._SINGLE))]
         e = self.pick(self.by_kind[kind])
         if attr not in e.hidden or e.name in self.namesakes:
             return None

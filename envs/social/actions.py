@@ -17,7 +17,9 @@ from gymnasium import spaces
 
 from rewardgym.spaces import text
 
-__all__ = ["SocialActionSpace", "clean_message", "split_action"]
+__all__ = ["SocialActionSpace", "clean_message", "read_index", "split_action"]
+
+_FIELDS = frozenset(("action", "message", "survey"))
 
 
 class SocialActionSpace(spaces.Dict):
@@ -54,7 +56,9 @@ def split_action(action: Any) -> tuple[dict[str, Any], str | None]:
     ``str``/``bytes`` the message, a list or array the survey.
     """
     if isinstance(action, dict):
-        unknown = sorted(str(k) for k in action if k not in ("action", "message", "survey"))
+        if _FIELDS.issuperset(action):
+            return action, None
+        unknown = sorted(str(k) for k in action if k not in _FIELDS)
         if unknown:
             return {k: v for k, v in action.items() if k in ("action", "message", "survey")}, (
                 f"unknown action fields {unknown} ignored (use action, message, survey)"
@@ -105,6 +109,8 @@ def clean_message(value: Any, max_chars: int) -> tuple[str, str | None]:
 
 def read_index(value: Any) -> int | None:
     """``value`` as a discrete action index, or None if it is not an integer."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, (numbers.Integral, np.integer)):

@@ -12,7 +12,6 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from rewardgym.contract import weighted_reward
 from rewardgym.envs.social.actions import (
     SocialActionSpace,
     clean_message,
@@ -166,6 +165,8 @@ class SocialDeductionEnv(ParallelEnv):
                 )
             weights[name] = float(value)
         self.reward_weights = weights
+        # (component index, weight) of the weighted components, in component order
+        self._weighted = [(i, weights[k]) for i, k in enumerate(REWARD_COMPONENTS) if weights[k]]
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(f"render_mode {render_mode!r} is not supported; use 'ansi' or None")
         if held_out_observer is not None and not callable(held_out_observer):
@@ -205,6 +206,10 @@ class SocialDeductionEnv(ParallelEnv):
         self._seats_one_hot = [_frozen(np.eye(n, dtype=np.int8)[i]) for i in range(n)]
         self._zero_n = _frozen(np.zeros(n, np.int8))
         self._eye = np.eye(n, dtype=bool)
+        self._cache_version: tuple[int, int] | None = None
+        self._games = 0
+        self._no_bodies = _frozen(np.zeros((n, n), np.int8))
+        self._cache: tuple[np.ndarray, ...] = ()
         self._masks = np.zeros((n, layout_size), np.int8)
         self._np_random: np.random.Generator | None = None
         self._episode_id = ""
@@ -232,6 +237,7 @@ class SocialDeductionEnv(ParallelEnv):
         c = self.config
         self._task_id = f"social-{c.num_players}p{c.num_imposters}i-{game_seed:016x}"
         self.game = SocialGame(c, np.random.default_rng(game_seed), self.held_out_observer)
+        self._games += 1
         self.agents = list(self.possible_agents)
         self._steps = 0
         self._texts = [""] * c.num_players
@@ -315,9 +321,16 @@ class SocialDeductionEnv(ParallelEnv):
         truncated = not done and self._steps >= self.config.max_steps
         observations = self._observe()
         rewards, infos = {}, {}
+        columns = [game.components[k].tolist() for k in REWARD_COMPONENTS]
+        weighted = self._weighted
         for s, agent in enumerate(self.agents):
-            components = {k: float(game.components[k][s]) for k in REWARD_COMPONENTS}
-            rewards[agent] = weighted_reward(components, self.reward_weights)
+            values = [col[s] for col in columns]
+            components = dict(zip(REWARD_COMPONENTS, values))
+            reward = 0.0
+            for i, w in weighted:  # the order and skips of contract.weighted_reward
+                if values[i]:
+                    reward += w * values[i]
+            rewards[agent] = reward
             info = self._info(s, components, "; ".join(invalid[s]) or None)
             if done:
                 side = "imposters" if game.is_imposter[s] else "crew"
@@ -449,26 +462,34 @@ class SocialDeductionEnv(ParallelEnv):
         assert g is not None
         n = g.n
         self._masks = masks = _frozen(g.masks())
-        alive = _frozen(g.alive.astype(np.int8))
         phase = _ONE_HOT_PHASE[g.phase]
         eye = self._eye
         if g.phase == GAMEPLAY:
             same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
-            rooms = np.where(same | eye, g.room + 1, 0).astype(np.int16)
+            rooms = np.where(same | eye, g.room[None, :] + 1, 0).astype(np.int16)
         else:
-            rooms = np.where(eye, g.room + 1, 0).astype(np.int16)
-        bodies = _frozen((g.body_room[None, :] == g.room[:, None]).astype(np.int8))
-        tasks = _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16))
-        witnessed = _frozen(g.witnessed.astype(np.int8))
+            rooms = np.where(eye, g.room[None, :] + 1, 0).astype(np.int16)
+        _frozen(rooms)
         status = np.empty((n, 5), np.int32)
         status[:, 0] = g.tick
         status[:, 1] = g.busy
         status[:, 2] = g.cooldown
         status[:, 3] = g.speaker + 1
         status[:, 4] = g.message
-        _frozen(rooms)
         _frozen(status)
-        known = _frozen(g.is_imposter.astype(np.int8))
+        if self._cache_version != (self._games, g.version):  # what changes only with events
+            self._cache_version = (self._games, g.version)
+            self._cache = (
+                _frozen(g.alive.astype(np.int8)),
+                _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16)),
+                _frozen(g.witnessed.astype(np.int8)),
+                _frozen(g.is_imposter.astype(np.int8)),
+            )
+        alive, tasks, witnessed, known = self._cache
+        if g.bodies:  # bodies in each seat's room change as seats walk
+            bodies = _frozen((g.body_room[None, :] == g.room[:, None]).astype(np.int8))
+        else:
+            bodies = self._no_bodies
         observations = {}
         for s, agent in enumerate(self.agents):
             imp = bool(g.is_imposter[s])

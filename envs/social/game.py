@@ -110,6 +110,9 @@ class SocialGame:
         xs, ys = np.arange(c.num_rooms) % c.width, np.arange(c.num_rooms) // c.width
         self._move_table = np.stack([ys > 0, ys < c.height - 1, xs > 0, xs < c.width - 1], axis=1)
         self.bodies = 0  # unreported bodies lying around
+        self._changed = False  # a kill or a finished task since the last win check
+        #: bumped whenever alive, bodies, tasks or sightings of kills change (observation cache)
+        self.version = 0
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
@@ -257,7 +260,7 @@ class SocialGame:
         moves, tasks and waits, then timers; then win checks and meeting triggers.
         """
         lay, cfg = self.layout, self.cfg
-        acting = [s for s in range(self.n) if self.alive[s]]
+        acting = np.flatnonzero(self.alive).tolist()
         # Kills first: a victim's own action this tick does not happen.
         for s in acting:
             a = choices[s]
@@ -266,33 +269,41 @@ class SocialGame:
         reporter, body = -1, -1
         for s in acting:
             a = choices[s]
-            if lay.report <= a < lay.vote and self.alive[s] and reporter < 0:
+            if lay.report <= a < lay.vote and self.alive[s]:
                 reporter, body = s, a - lay.report
+                break
         for s in acting:
-            if not self.alive[s]:
-                continue
             a = choices[s]
-            if lay.MOVE <= a < lay.TASK:
-                _, dx, dy = MOVES[a - lay.MOVE]
+            if a <= lay.WAIT or not self.alive[s]:
+                if a == lay.WAIT:
+                    self.activity[s] = "wait"
+                continue
+            if a < lay.TASK:
+                name, dx, dy = MOVES[a - lay.MOVE]
                 self.room[s] += dx + dy * cfg.width
                 self.activity[s], self.busy[s] = "walk", cfg.move_time
-                self._tell(s, f"You walk {MOVES[a - lay.MOVE][0]}.")
+                self._tell(s, f"You walk {name}.")
             elif a == lay.TASK:
-                here = [t for t in self.open_tasks(s) if self.task_room[s, t] == self.room[s]]
-                self.working_on[s] = here[0]
+                here = np.flatnonzero(~self.task_done[s] & (self.task_room[s] == self.room[s]))
+                t = int(here[0])
+                self.working_on[s] = t
                 self.activity[s], self.busy[s] = "task", cfg.task_time
-                self._tell(s, f"You start task {here[0]}.")
-            elif a == lay.WAIT:
-                self.activity[s], self.busy[s] = "wait", 1
-        for s in range(self.n):
-            if self.busy[s] and self.alive[s]:
-                self.busy[s] -= 1
-                if self.busy[s] == 0:
+                self._tell(s, f"You start task {t}.")
+        busy = self.busy
+        working = np.flatnonzero((busy > 0) & self.alive).tolist()
+        if working:
+            busy[working] -= 1
+            for s in working:
+                if busy[s] == 0:
                     self._finish_activity(s)
+        for s in acting:  # a wait lasts this one tick
+            if self.activity[s] == "wait":
+                self.activity[s] = None
         np.maximum(self.cooldown - 1, 0, out=self.cooldown, where=self.is_imposter)
         self.tick += 1
-        if self._check_win():
+        if self._changed and self._check_win():
             return
+        self._changed = False
         if reporter >= 0:
             self._tell_all(
                 f"{self.names[reporter]} reported the dead body of {self.names[body]} in "
@@ -313,6 +324,8 @@ class SocialGame:
         self.busy[victim] = 0
         self.body_room[victim] = r
         self.bodies += 1
+        self._changed = True
+        self.version += 1
         self.cooldown[killer] = self.cfg.kill_cooldown
         self.kills += 1
         self.components["task"][killer] += 1.0
@@ -327,6 +340,8 @@ class SocialGame:
         if self.activity[s] == "task":
             t = int(self.working_on[s])
             self.task_done[s, t] = True
+            self._changed = True
+            self.version += 1
             self.components["task"][s] += 1.0
             self._tell(s, f"You finished task {t}.")
         self.activity[s] = None
@@ -359,6 +374,7 @@ class SocialGame:
         self.discussion += 1
         self.body_room[:] = -1
         self.bodies = 0
+        self.version += 1
         self.busy[:] = 0
         self.activity = [None] * self.n
         self.working_on[:] = -1
@@ -475,6 +491,7 @@ class SocialGame:
         if ejected >= 0:
             self.alive[ejected] = False
             self.ejected.append(ejected)
+            self.version += 1
             self._tell_all(f"Votes: {counts}. {self.names[ejected]} is ejected.")
         else:
             self._tell_all(f"Votes: {counts}. Nobody is ejected.")

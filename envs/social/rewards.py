@@ -59,6 +59,11 @@ def validate_survey(value: Any, n: int, tolerance: float) -> tuple[np.ndarray | 
         ``(belief, None)`` with the belief as float64 (renormalised within the tolerance), or
         ``(None, reason)`` saying what is wrong.
     """
+    if type(value) is np.ndarray and value.shape == (n,) and value.dtype.kind == "f":
+        # the common case in one pass: NaN/inf make the sum non-finite
+        total = float(value.sum())
+        if abs(total - 1.0) <= tolerance and value.min() >= 0:
+            return value.astype(np.float64) / total, None
     if value is None:
         return None, "no survey was given"
     try:

@@ -97,6 +97,26 @@ def test_kill_cooldown_and_who_sees_the_kill(make_env):
     assert g.mask(0)[lay.KILL + 2]
 
 
+def test_a_body_is_seen_by_whoever_walks_in(make_env):
+    env = make_env(num_players=5, kill_cooldown=0, meeting_interval=0, move_time=1)
+    env.reset(seed=2)
+    force_roles(env, (0,))
+    g = env.game
+    lay = ActionLayout(5)
+    g.room[4] = g.room[0] + 1  # player 4 is next door, east
+    env._observe()
+    actions = idle(env)
+    actions["player_0"] = {"action": lay.KILL + 1}
+    obs, *_ = env.step(actions)
+    assert obs["player_4"]["bodies"][1] == 0
+    actions = idle(env)
+    actions["player_4"] = {"action": lay.MOVE + 2}  # west, into the room with the body
+    obs, *_ = env.step(actions)
+    assert obs["player_4"]["bodies"][1] == 1
+    assert obs["player_4"]["action_mask"][lay.report + 1] == 1
+    assert "dead body of Blue (player_1)" in obs["player_4"]["text"]
+
+
 def test_report_starts_a_discussion(make_env):
     env = make_env(num_players=5, kill_cooldown=0, meeting_interval=0)
     env.reset(seed=2)

@@ -80,7 +80,7 @@ def encode(value: object, _depth: int = 0) -> object:
     raise NotPlainData(f"a value of type {kind.__name__!r} is not plain data")
 
 
-def _all_native(items: list, depth: int) -> bool:
+def _all_native(items: list, depth: int, max_depth: int = MAX_DEPTH) -> bool:
     """Whether the list ``items`` at ``depth`` holds only native values, or only lists of them
     (e.g. a matrix or a list of pairs: one pass over all the inner elements): then it crosses
     as is, in both directions."""
@@ -89,7 +89,7 @@ def _all_native(items: list, depth: int) -> bool:
         return True
     return (
         kinds == {list}
-        and depth + 2 <= MAX_DEPTH
+        and depth + 2 <= max_depth
         and set(map(type, itertools.chain.from_iterable(items))) <= _NATIVE
     )
 
@@ -126,11 +126,11 @@ def decode(
 
 
 def _decode(data: object, depth: int, max_depth: int, max_collisions: int) -> object:
-    if depth > max_depth + 1:
-        raise NotPlainData(f"value nested deeper than {max_depth} levels")
     kind = type(data)
     if kind in _NATIVE:
         return data
+    if depth > max_depth:
+        raise NotPlainData(f"value nested deeper than {max_depth} levels")
     if kind is list:
         return _decode_items(data, depth, max_depth, max_collisions)
     if kind is not dict or len(data) != 1:
@@ -175,7 +175,7 @@ def _check_collisions(members: list, limit: int) -> None:
 def _decode_items(items: object, depth: int, max_depth: int, max_collisions: int) -> list:
     if type(items) is not list:
         raise NotPlainData("malformed plain-data message: expected a list")
-    if _all_native(items, depth):
+    if _all_native(items, depth, max_depth + 1):
         return items
     d = depth + 1
     return [_decode(v, d, max_depth, max_collisions) for v in items]

@@ -179,7 +179,14 @@ CHEATS = {
     "        f.f_globals['AssertionError'] = Exception\n        f = f.f_back\n    return 0",
     "patch_unittest_pytest": "import unittest\nunittest.TestCase.assertEqual = lambda *a: None\n"
     "def add(a, b): return 0",
+    # issue 12: hanging on every call costs one attempt cap, not tests x call limit
+    "hang_every_call": "def add(a, b):\n    while True:\n        pass",
+    "slow_load_then_hang": "import time\ntime.sleep(1.5)\ndef add(a, b):\n    time.sleep(60)",
+    # returning None passes only where asserts vanish (python -O): tests keep them
+    "return_none": "def add(a, b):\n    return None",
 }
+# More of the battery: answers forged into the channel (deep nesting, oversized frames,
+# hash-colliding sets, ...) are in test_hardening.FORGED, run against every backend too.
 
 
 def test_honest_solution_passes(sandbox):
@@ -190,7 +197,9 @@ def test_honest_solution_passes(sandbox):
 @pytest.mark.parametrize("name", sorted(CHEATS))
 def test_cheat_gets_failing_verdict(sandbox, name):
     start = time.monotonic()
-    report = grade(CHEATS[name], "add", TESTS, sandbox=sandbox, call_timeout_s=2.0)
+    report = grade(
+        CHEATS[name], "add", TESTS, sandbox=sandbox, call_timeout_s=2.0, attempt_timeout_s=8.0
+    )
     assert not report.all_passed, report
     assert report.passed_fraction < 1.0
     assert time.monotonic() - start < 10.0

@@ -59,8 +59,10 @@ class GRPOConfig(BaseModel):
         lora: LoRA settings, or None to train all weights.
         backend: ``"transformers"`` (generate with the trained model in-process) or
             ``"openai"`` (an OpenAI-compatible server that returns log-probabilities serves
-            generation; the trainer recomputes log-probabilities itself).
-        server_url: the server of the ``openai`` backend.
+            generation; the trainer recomputes the log-probabilities its loss uses and logs
+            their distance to the server's as ``logprob/server_abs_diff``).
+        server_url: the server of the ``openai`` backend (``http://127.0.0.1:8000/v1``).
+        server_model: the served model's name (the first the server lists by default).
         device: torch device.
         rollout_workers: 0 plays rollouts in this process; N >= 1 plays them on N Ray actors
             (the ``distributed`` extra), with the same results.
@@ -95,6 +97,7 @@ class GRPOConfig(BaseModel):
     lora: LoraSettings | None = None
     backend: Literal["transformers", "openai"] = "transformers"
     server_url: str | None = None
+    server_model: str | None = None
     device: str = "cpu"
     rollout_workers: int = Field(0, ge=0, le=1024)
     ray_address: str | None = None
@@ -179,6 +182,11 @@ def check_config(config: GRPOConfig) -> None:
         )
     if config.backend == "openai" and not config.server_url:
         raise ConfigError("server_url: the 'openai' backend needs the server's base URL")
+    if config.backend == "openai" and config.rollout_workers:
+        raise ConfigError(
+            "rollout_workers: the 'openai' backend generates on its server; Ray rollout actors "
+            "are for the 'transformers' backend"
+        )
     env = gym.make(config.env_id, **config.env_kwargs)
     try:
         if not isinstance(env.action_space, (PrintableText, gym.spaces.Text)):

@@ -14,6 +14,7 @@ forward pass: the trainer's importance ratios and the rollout-vs-recompute check
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from typing import Any
 from rewardgym.llm.base import Completion, cut_at_stop
 from rewardgym.llm.local import TransformersClient
 
-__all__ = ["PolicyClient", "Turn", "sequence_logprobs"]
+__all__ = ["PolicyClient", "ServerPolicyClient", "Turn", "sequence_logprobs"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,75 @@ class PolicyClient(TransformersClient):
         finish = "stop" if (hit_eos or cut or len(new) < max_tokens) else "length"
         return Completion(
             text=text, prompt_tokens=len(ids), completion_tokens=len(new), finish_reason=finish
+        )
+
+
+class ServerPolicyClient(PolicyClient):
+    """Generation by an OpenAI-compatible server (vLLM, SGLang, our own test server).
+
+    The local copy of the model supplies the tokenizer and the prompt ids (and, in the trainer,
+    the gradients and the recomputed log-probabilities the loss uses). The server is asked for
+    the sampled tokens' log-probabilities (``logprobs=0``); they are recorded when their count
+    matches the re-tokenised completion (NaN otherwise), so the trainer can report how far the
+    served policy is from its own (``logprob/server_abs_diff``). Servers report log-probabilities
+    of the untempered distribution (vLLM's default), so the two agree at temperature 1 when the
+    server serves the current weights; see docs/training.md for keeping them in sync.
+
+    Args:
+        model_dir: the local copy of the served model.
+        server_url: the server's base URL (``http://127.0.0.1:8000/v1``).
+        server_model: the served model's name (the first the server lists when None).
+        device: torch device of the local copy.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str],
+        server_url: str,
+        *,
+        server_model: str | None = None,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(model_dir, device=device)
+        from rewardgym.llm.http import OpenAIClient
+
+        self.http = OpenAIClient(server_url, server_model or "")
+        if not server_model:
+            self.http.model = self.http.models()[0]
+
+    def _run(
+        self,
+        ids: list[int],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        seed: int | None,
+        logprobs: int | None = None,
+    ) -> Completion:
+        room = max(1, self.context_length - max(1, int(max_tokens)))
+        ids = ids[-room:]
+        out = self.http.complete(
+            self.tokenizer.decode(ids),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=stop,
+            seed=seed,
+            logprobs=0,
+        )
+        completion = list(self.tokenizer(out.text, add_special_tokens=False)["input_ids"])
+        reported = list(out.logprobs or ())
+        eos = self.tokenizer.eos_token
+        if reported and eos is not None and reported[-1].token == eos:
+            completion.append(self.tokenizer.eos_token_id)
+        values = [t.logprob for t in reported]
+        if len(values) != len(completion):
+            values = [math.nan] * len(completion)
+        self.turns.append(Turn(list(ids), completion, values, out.text))
+        return Completion(
+            text=out.text,
+            prompt_tokens=len(ids),
+            completion_tokens=len(completion),
+            finish_reason=out.finish_reason,
         )
 
 

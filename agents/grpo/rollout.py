@@ -26,8 +26,11 @@ TRANSFORM_EXTRA_KEYS: tuple[str, ...] = ("test_results", "matched", "step_score"
 
 
 def derive_seed(*parts: int) -> int:
-    """A 63-bit seed from integers (the run seed, the step, the group, the rollout...)."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
+    """A 31-bit seed from integers (the run seed, the step, the group, the rollout...).
+
+    31 bits leave room for the per-turn seeds LLM agents derive from it (``seed * 10007 + turn``)
+    within the 64-bit seeds torch and servers accept."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint32)[0] >> 1)
 
 
 def make_policy_agent(

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rewardgym.agents.grpo.config import GRPOConfig, LoraSettings, check_config
-from rewardgym.agents.grpo.policy import PolicyClient, sequence_logprobs
+from rewardgym.agents.grpo.policy import PolicyClient, ServerPolicyClient, sequence_logprobs
 from rewardgym.agents.grpo.rollout import derive_seed, make_policy_agent, play_episode
 from rewardgym.errors import ConfigError, DependencyNotInstalled
 from rewardgym.records import EpisodeRecord
@@ -131,10 +131,16 @@ class GRPOTrainer:
 
         self.env = gym.make(config.env_id, **config.env_kwargs)
         base_dir = self._base_model_dir()
-        self.client = PolicyClient(
-            latest / "model" if latest is not None and config.lora is None else base_dir,
-            device=config.device,
-        )
+        model_dir = latest / "model" if latest is not None and config.lora is None else base_dir
+        if config.backend == "openai":
+            self.client: PolicyClient = ServerPolicyClient(
+                model_dir,
+                str(config.server_url),
+                server_model=config.server_model,
+                device=config.device,
+            )
+        else:
+            self.client = PolicyClient(model_dir, device=config.device)
         if config.lora is not None:
             self.client.module = self._with_lora(self.client.module, config.lora, latest)
         self.ref = self._reference(base_dir) if config.kl_coef > 0 else None
@@ -318,6 +324,9 @@ class GRPOTrainer:
         ]
         n_tokens = sum(len(t[1]) for t in turns)
         module = self.client.module
+        extra: dict[str, float] = {}
+        if cfg.backend == "openai":
+            turns, extra["logprob/server_abs_diff"] = self._recompute_old(turns)
         module.train()
         stats = {"loss/policy": 0.0, "kl": 0.0, "clip_frac": 0.0, "ratio/mean": 0.0}
         grad_norm = 0.0
@@ -374,7 +383,30 @@ class GRPOTrainer:
             self.optimizer.step()
             stats = {k: v / max(n_tokens, 1) for k, v in sums.items()}
         module.eval()
-        return {**stats, "grad_norm": grad_norm, "tokens/generated": float(n_tokens)}
+        return {**stats, **extra, "grad_norm": grad_norm, "tokens/generated": float(n_tokens)}
+
+    def _recompute_old(self, turns: list[tuple]) -> tuple[list[tuple], float]:
+        """Old log-probabilities from the trainer's own model (the server's are only compared:
+        they may be untempered, or come from older weights); returns the turns with them and
+        the mean absolute gap to what the server reported (NaN if it reported none)."""
+        torch = self._torch
+        out, gaps = [], []
+        module = self.client.module
+        for start in range(0, len(turns), 16):
+            batch = turns[start : start + 16]
+            with torch.no_grad():
+                again = sequence_logprobs(
+                    module,
+                    [(p, c) for p, c, _, _ in batch],
+                    temperature=self.config.temperature,
+                    pad_id=self._pad_id,
+                    device=self.config.device,
+                )
+            for (p, c, reported, adv), mine in zip(batch, again):
+                mine_list = mine.tolist()
+                gaps += [abs(a - b) for a, b in zip(reported, mine_list) if math.isfinite(a)]
+                out.append((p, c, mine_list, adv))
+        return out, (_mean(gaps) if gaps else math.nan)
 
     @staticmethod
     def _episode_metrics(

@@ -389,3 +389,21 @@ def test_trl_grpo_trainer_trains_on_a_rewardgym_env(tiny_dir, tmp_path):
         h[f"rewards/{reward.__name__}/mean"] for h in trainer.state.log_history if "reward" in h
     ]
     assert logged == pytest.approx([sum(r) / len(r) for _, r in calls], abs=1e-6)
+
+
+def test_server_backend_logprobs_match_the_trainers_recomputation(tiny_dir, tmp_path):
+    """Generation through an OpenAI-compatible server (ours, serving the same weights): the
+    log-probabilities it reports equal the trainer's recomputation within LOGPROB_TOLERANCE
+    (temperature 1, where the served and the trained distributions are the same)."""
+    from rewardgym.llm.local import TransformersClient
+    from rewardgym.llm.server import OpenAICompatServer
+
+    served = TransformersClient(tiny_dir)
+    with OpenAICompatServer(served, model_name="tiny") as server:
+        cfg = _config(
+            tiny_dir, tmp_path, steps=1, backend="openai", server_url=server.url, temperature=1.0
+        )
+        with GRPOTrainer(cfg) as trainer:
+            (metrics,) = trainer.fit()
+    assert metrics["tokens/generated"] > 0
+    assert metrics["logprob/server_abs_diff"] < LOGPROB_TOLERANCE

@@ -80,9 +80,12 @@ class SearchQAConfig(BaseModel):
         return self.max_turns or self.max_searches + self.max_opens + 3
 
 
+_LINE_CONTROLS = str.maketrans("", "", "\n\r\t")
+
+
 def _printable(value: str) -> str:
     """``value`` with characters outside the observation space escaped."""
-    if value.isprintable():
+    if value.isprintable() or value.translate(_LINE_CONTROLS).isprintable():
         return value
     return "".join(
         ch if ch.isprintable() or ch in "\n\r\t" else ch.encode("unicode_escape").decode("ascii")
@@ -234,7 +237,7 @@ class SearchQAEnv(AgenticEnv):
         self._turns = 0
         self._searches = 0
         self._opens = 0
-        self._transcript: list[str] = []
+        self._transcript_text = ""
         self._observation: dict[str, str] = {}
         self._instructions = self._make_instructions()
 
@@ -256,7 +259,7 @@ class SearchQAEnv(AgenticEnv):
         else:
             self.task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
         self._turns = self._searches = self._opens = 0
-        self._transcript = []
+        self._transcript_text = ""
         info = self._start_episode(self.task.task_id)
         info.update(self._status_info(move=None, results=[], answer=None))
         self._observation = self._make_observation(feedback="")
@@ -359,9 +362,7 @@ class SearchQAEnv(AgenticEnv):
                 return f"no page with id {move.argument!r}", None, []
             self._opens += 1
             self._charge("opens", price)
-            self._transcript.append(
-                f"Open {self._opens}: [{page.page_id}] {page.title}\n{page.text.strip()}"
-            )
+            self._log(f"Open {self._opens}: [{page.page_id}] {page.title}\n{page.text.strip()}")
             return None, None, []
         hits = backend.search(move.argument, cfg.top_k)
         self._searches += 1
@@ -370,8 +371,14 @@ class SearchQAEnv(AgenticEnv):
         if not hits:
             lines.append("(no results)")
         lines += [f"{i}. [{h.page_id}] {h.title}: {h.snippet}" for i, h in enumerate(hits, 1)]
-        self._transcript.append("\n".join(lines))
+        self._log("\n".join(lines))
         return None, None, hits
+
+    def _log(self, entry: str) -> None:
+        """Append a tool result to the transcript (escaped once, joined incrementally)."""
+        entry = _printable(entry)
+        sep = "\n\n" if self._transcript_text else ""
+        self._transcript_text = f"{self._transcript_text}{sep}{entry}"
 
     def _charge(self, counter: str, price: float) -> None:
         self._add_cost(counter, 1.0)
@@ -426,12 +433,11 @@ class SearchQAEnv(AgenticEnv):
             f"Spent: {self._cost.get('spend', 0.0):g}"
             + (f" of {cfg.budget:g}." if cfg.budget is not None else ".")
         )
-        transcript = "\n\n".join(self._transcript)
         return {
             "instructions": self._instructions,
             "question": _printable(task.question)[: limit // 4],
             "status": status,
-            "transcript": _clip_start(_printable(transcript), limit // 2),
+            "transcript": _clip_start(self._transcript_text, limit // 2),
             "feedback": _printable(feedback)[: limit // 8],
         }
 

@@ -407,3 +407,36 @@ def test_server_backend_logprobs_match_the_trainers_recomputation(tiny_dir, tmp_
             (metrics,) = trainer.fit()
     assert metrics["tokens/generated"] > 0
     assert metrics["logprob/server_abs_diff"] < LOGPROB_TOLERANCE
+
+
+def test_lora_trains_only_the_adapter_and_checkpoints_a_merged_model(tiny_dir, tmp_path):
+    pytest.importorskip("peft")
+    lora = {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}
+    with GRPOTrainer(_config(tiny_dir, tmp_path, steps=2, lora=lora, tensorboard=True)) as t:
+        base = {k: v.clone() for k, v in t.client.module.state_dict().items() if "lora_" not in k}
+        trainable = [n for n, p in t.client.module.named_parameters() if p.requires_grad]
+        t.fit()
+        after = t.client.module.state_dict()
+    assert trainable and all("lora_" in n for n in trainable)
+    assert all(torch.equal(base[k], after[k]) for k in base)  # the base weights never move
+    ckpt = tmp_path / "checkpoints" / "step-000002"
+    assert (ckpt / "adapter" / "adapter_config.json").is_file()
+    assert (tmp_path / "model" / "config.json").is_file()  # merged: loadable as llm-local
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    with GRPOTrainer(_config(tiny_dir, tmp_path, steps=3, lora=lora, tensorboard=True)) as again:
+        assert again.step == 2
+        again.fit()
+
+
+def test_every_config_field_is_in_the_training_docs_reference():
+    doc = (pathlib.Path(__file__).parents[2] / "docs" / "training.md").read_text()
+    table = doc.split("## Configuration reference", 1)[1]
+    missing = [f for f in GRPOConfig.model_fields if f"| `{f}` |" not in table]
+    assert missing == []
+
+
+def test_the_example_config_is_valid():
+    from rewardgym.agents.grpo import check_config, load_config
+
+    example = pathlib.Path(__file__).parents[2] / "examples" / "grpo_toy.yaml"
+    check_config(load_config(example))

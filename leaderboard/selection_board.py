@@ -149,7 +149,8 @@ def selection_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
     return (
         '<section id="selection"><h2>Test-time selection</h2>'
         f"<p>{html.escape(_NOTE)}</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
+        f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        "</section>"
     )
 
 

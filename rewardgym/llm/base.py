@@ -77,7 +77,8 @@ def self_certainty(logprobs: Sequence[TokenLogprob]) -> float | None:
     it is estimated from each token's top-k alternatives as the KL from the uniform distribution
     over those k tokens, ``-log k - mean_j log p_t(j)`` (which needs ``k >= 2``; ask the server
     for ``logprobs=5`` or more). Higher means more confident. None for an empty generation or
-    when neither is available.
+    when neither is available. The two are on different scales (the top-k estimate is far
+    larger): compare self-certainties of samples from one backend, as selection does.
     """
     if not logprobs:
         return None

@@ -314,7 +314,7 @@ class OpenAIClient(LLMClient):
         out = self._parse(data, stop, chat=chat, prompt_text=prompt_text)
         if logprobs is not None:
             choice = data["choices"][0]
-            lp = _parse_logprobs(choice.get("logprobs"), chat)
+            lp = _parse_logprobs(choice.get("logprobs"), chat, logprobs)
             if lp is not None:
                 lp = _cut_logprobs(lp, out.text, stop)
             out = dataclasses.replace(out, logprobs=lp)
@@ -352,9 +352,16 @@ class OpenAIClient(LLMClient):
         )
 
 
-def _parse_logprobs(raw: Any, chat: bool) -> tuple[TokenLogprob, ...] | None:
+def _top(pairs: Any, k: int) -> tuple[tuple[str, float], ...]:
+    """The ``k`` most likely alternatives, most likely first. vLLM adds the sampled token to
+    them (first, even when it is not among the top k): sort, and keep ``k``."""
+    got = sorted(((str(t), float(lp)) for t, lp in pairs), key=lambda p: -p[1])
+    return tuple(got[:k])
+
+
+def _parse_logprobs(raw: Any, chat: bool, k: int = 0) -> tuple[TokenLogprob, ...] | None:
     """Token log-probabilities in either OpenAI form (chat ``content`` or the legacy
-    completion lists); None if the server sent none."""
+    completion lists), with ``k`` alternatives; None if the server sent none."""
     if not isinstance(raw, dict):
         return None
     try:
@@ -363,9 +370,7 @@ def _parse_logprobs(raw: Any, chat: bool) -> tuple[TokenLogprob, ...] | None:
                 TokenLogprob(
                     token=str(t["token"]),
                     logprob=float(t["logprob"]),
-                    top=tuple(
-                        (str(a["token"]), float(a["logprob"])) for a in t.get("top_logprobs") or ()
-                    ),
+                    top=_top(((a["token"], a["logprob"]) for a in t.get("top_logprobs") or ()), k),
                     kl_uniform=None if t.get("kl_uniform") is None else float(t["kl_uniform"]),
                 )
                 for t in raw.get("content") or ()
@@ -378,7 +383,7 @@ def _parse_logprobs(raw: Any, chat: bool) -> tuple[TokenLogprob, ...] | None:
             TokenLogprob(
                 token=str(tok),
                 logprob=float(lp) if lp is not None else float("nan"),
-                top=tuple((str(a), float(b)) for a, b in (top or {}).items()),
+                top=_top((top or {}).items(), k),
                 kl_uniform=None if kl is None else float(kl),
             )
             for tok, lp, top, kl in zip(tokens, values, tops, kls, strict=False)

@@ -323,7 +323,7 @@ def test_a_vllm_style_answer_without_kl_estimates_self_certainty_from_the_top_k(
         del entry["kl_uniform"]
     from rewardgym.llm.http import _parse_logprobs
 
-    parsed = _parse_logprobs(data["choices"][0]["logprobs"], chat=True)
+    parsed = _parse_logprobs(data["choices"][0]["logprobs"], chat=True, k=5)
     assert all(t.kl_uniform is None for t in parsed)
     assert 0 <= self_certainty(parsed) < float("inf")
 

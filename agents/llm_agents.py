@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rewardgym.llm import ChatMessage, ContextLengthError, LLMClient, make_client
+from rewardgym.llm import ChatMessage, Completion, ContextLengthError, LLMClient, make_client
 from rewardgym.registry import ENTRIES
 
 __all__ = [
@@ -299,24 +299,20 @@ class LLMAgent:
             {"role": "user", "content": user},
         ]
 
-    def act(self, observation: Any, info: dict[str, Any]) -> Any:
-        msgs = self.messages(observation)
-        try:
-            out = self.client.chat(
-                msgs,
-                max_tokens=self.template.max_tokens,
-                temperature=self.temperature,
-                stop=self.template.stop,
-                seed=self._seed * 10_007 + self._turn,
-                logprobs=self.logprobs,
-            )
-        except ContextLengthError as exc:
-            self._turn += 1
-            self._context_errors += 1
-            log.warning("the prompt does not fit the model's context: %s", exc)
-            action = self._parse("", self.action_space).action  # played as an invalid action
-            self._actions.append(action)
-            return action
+    def request(self, observation: Any) -> tuple[list[ChatMessage], dict[str, Any]]:
+        """The chat and the generation arguments for the next action (what :meth:`act` sends
+        the client); with :meth:`take_reply`, it lets a trainer batch many agents' turns."""
+        kwargs = {
+            "max_tokens": self.template.max_tokens,
+            "temperature": self.temperature,
+            "stop": self.template.stop,
+            "seed": self._seed * 10_007 + self._turn,
+            "logprobs": self.logprobs,
+        }
+        return self.messages(observation), kwargs
+
+    def take_reply(self, messages: Sequence[ChatMessage], out: Completion) -> Any:
+        """The action for the model's reply ``out`` to ``messages`` (parsing, history, counters)."""
         self._turn += 1
         certainty = out.self_certainty
         if certainty is not None and out.logprobs:
@@ -326,10 +322,28 @@ class LLMAgent:
         if not parsed.ok:
             self._parse_failures += 1
             log.debug("unparseable reply (%s): %r", parsed.reason, out.text[:200])
-        self._history += [msgs[-1], {"role": "assistant", "content": out.text}]
+        self._history += [messages[-1], {"role": "assistant", "content": out.text}]
         del self._history[: -2 * max(1, self.history_turns)]
         self._actions.append(parsed.action)
         return parsed.action
+
+    def parse_reply(self, text: str) -> Any:
+        """The action ``text`` stands for (a reply that does not parse gives the invalid action
+        this agent would submit), without touching the episode's history or counters."""
+        return self._parse(text, self.action_space).action
+
+    def act(self, observation: Any, info: dict[str, Any]) -> Any:
+        msgs, kwargs = self.request(observation)
+        try:
+            out = self.client.chat(msgs, **kwargs)
+        except ContextLengthError as exc:
+            self._turn += 1
+            self._context_errors += 1
+            log.warning("the prompt does not fit the model's context: %s", exc)
+            action = self._parse("", self.action_space).action  # played as an invalid action
+            self._actions.append(action)
+            return action
+        return self.take_reply(msgs, out)
 
     def usage(self) -> dict[str, float]:
         now = self.client.usage()

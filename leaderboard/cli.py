@@ -125,6 +125,10 @@ from rewardgym.leaderboard import cli_gui  # noqa: E402
 
 app.add_typer(cli_gui.app, name="gui")
 
+from rewardgym.leaderboard import cli_social  # noqa: E402
+
+app.add_typer(cli_social.app, name="league")
+
 
 def main() -> None:
     """Entry point of the ``rewardgym`` console script."""

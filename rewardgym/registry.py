@@ -31,6 +31,7 @@ EXTRA_PROBES: dict[str, str] = {
     "distributed": "ray",
     "search": "bm25s",
     "gui": "PIL",
+    "social": "openskill",
 }
 
 
@@ -188,6 +189,8 @@ def register_all() -> None:
          {"num_players": 10, "num_imposters": 2, "width": 4, "height": 3}),
         ("SocialDeduction-NoTalk", "5 players, 1 imposter; surveys and votes, no messages",
          {"messages_per_player": 0}),
+        ("SocialDeduction-LongTasks", "5 players; 10 tasks, kill cooldown 10: the crew must "
+         "find the imposter before finishing", {"num_tasks": 10, "kill_cooldown": 10}),
     ):  # fmt: skip
         _register(
             f"rewardgym/{_id}-v0",

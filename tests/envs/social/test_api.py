@@ -250,3 +250,23 @@ def test_reward_weights_override_and_render():
         "win": 1.0, "task": 0.2, "discussion": 0.5, "held_out": 0.0
     }  # fmt: skip
     assert "tick 0 phase gameplay" in env.render()
+
+
+def test_docstring_is_the_doc_page():
+    """The env docstring has the fixed headings and docs/envs/social.md shows it as it is."""
+    import inspect
+    import pathlib
+    import re
+
+    doc = inspect.getdoc(SocialDeductionEnv)
+    for heading in ("Description", "Action Space", "Observation Space", "Rewards",
+                    "Starting State", "Episode End", "Arguments", "Version History"):  # fmt: skip
+        assert f"## {heading}" in doc
+    page = pathlib.Path(__file__).resolve().parents[3] / "docs" / "envs" / "social.md"
+
+    def norm(text):
+        return re.sub(r"[#`*\s]+", " ", text).strip()
+
+    assert norm(doc.split("\n", 1)[1]) in norm(page.read_text()), (
+        "run python -m rewardgym.envs.docpages docs/envs/social.md"
+    )

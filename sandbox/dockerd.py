@@ -85,8 +85,7 @@ def build_rootfs_tarball(progress: Callable[[str], None] = logger.info) -> Path:
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail: list[str] = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in proc.stdout or ():
             tail = [*tail[-20:], line.rstrip()]
             if line.startswith(("I: Retrieving Release", "I: Installing core", "I: Base system")):
                 progress(f"sandbox image: {line.strip()} ({time.monotonic() - start:.0f} s)")

@@ -15,6 +15,7 @@ import atexit
 import builtins
 import functools
 import json
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -147,16 +148,25 @@ def _compile_fixed(
                    **kwargs)  # fmt: skip
 
 
-def _exec_fixed(source: Any, *args: Any, **kwargs: Any) -> None:
+def _in_caller(
+    run: Any, source: Any, mode: str, scope: dict | None, local: Any, kwargs: dict
+) -> Any:
+    """``run(source, scope, local)`` (exec or eval) with source text compiled by
+    :func:`_compile_fixed`, in the namespaces of the caller's caller when none are given."""
     if isinstance(source, (str, bytes)):
-        source = _compile_fixed(source, "<string>", "exec", dont_inherit=True)
-    exec(source, *args, **kwargs)
+        source = _compile_fixed(source, "<string>", mode, dont_inherit=True)
+    if scope is None:
+        frame = sys._getframe(2)
+        scope, local = frame.f_globals, frame.f_locals if local is None else local
+    return run(source, scope, local, **kwargs)
 
 
-def _eval_fixed(source: Any, *args: Any, **kwargs: Any) -> Any:
-    if isinstance(source, (str, bytes)):
-        source = _compile_fixed(source, "<string>", "eval", dont_inherit=True)
-    return eval(source, *args, **kwargs)
+def _exec_fixed(source: Any, scope: dict | None = None, local: Any = None, **kwargs: Any) -> None:
+    _in_caller(exec, source, "exec", scope, local, kwargs)
+
+
+def _eval_fixed(source: Any, scope: dict | None = None, local: Any = None) -> Any:
+    return _in_caller(eval, source, "eval", scope, local, {})
 
 
 #: the builtins of trusted test code: ``compile``, ``exec`` and ``eval`` of source text keep

@@ -14,7 +14,7 @@ from rewardgym.envs.code.feedback import clip as _clip
 from rewardgym.envs.code.feedback import feedback as build_feedback
 from rewardgym.envs.code.sources import Source, load_tasks
 from rewardgym.envs.code.tasks import CodeTask
-from rewardgym.errors import ConfigError, InvalidAction, SandboxError
+from rewardgym.errors import ConfigError, InvalidAction, ResetNeeded, SandboxError
 from rewardgym.spaces import text
 
 __all__ = ["CodeExecConfig", "CodeExecEnv", "render_observation"]
@@ -248,8 +248,7 @@ class CodeExecEnv(AgenticEnv):
             raise InvalidAction(
                 f"CodeExecEnv actions are program text (str), got {type(action).__name__}"
             )
-        task = self.task
-        assert task is not None
+        task = self._current_task()
         self._attempts += 1
         components: dict[str, float] = {}
         invalid: str | None = None
@@ -320,9 +319,14 @@ class CodeExecEnv(AgenticEnv):
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _current_task(self) -> CodeTask:
+        """The task of the running episode (no ``assert``: the checks hold under ``-O`` too)."""
+        if self.task is None:
+            raise ResetNeeded(f"{type(self).__name__} has no task yet; call reset() first")
+        return self.task
+
     def _task_info(self, results: list[bool] | None) -> dict[str, Any]:
-        task = self.task
-        assert task is not None
+        task = self._current_task()
         return {
             "entry_point": task.entry_point,
             "attempt": self._attempts,
@@ -377,8 +381,7 @@ class CodeExecEnv(AgenticEnv):
             return attempt()
 
     def _make_observation(self, feedback: str) -> dict[str, str]:
-        task = self.task
-        assert task is not None
+        task = self._current_task()
         limit = self.config.max_observation_length
         visible = "\n\n".join(f"# {t.id}\n{t.code}" for t in task.visible_tests)
         return {

@@ -270,12 +270,11 @@ class SocialDeductionEnv(ParallelEnv):
                 invalid[seat].append(problem)
         if ignored:
             log.warning("actions for unknown agents ignored: %s", sorted(ignored))
-        for comp in game.components.values():
-            comp[:] = 0.0
+        game.component_table.fill(0.0)
         masks = self._masks  # computed with the observations the agents acted on
         phase = game.phase
-        for s in range(n):
-            if not game.alive[s]:
+        for s in np.flatnonzero(~game.alive).tolist():
+            if given[s]:
                 k = read_index(fields[s].get("action", 0))
                 if k != 0:
                     invalid[s].append(f"player_{s} is dead: the dead take no actions (ignored)")
@@ -321,7 +320,7 @@ class SocialDeductionEnv(ParallelEnv):
         truncated = not done and self._steps >= self.config.max_steps
         observations = self._observe()
         rewards, infos = {}, {}
-        columns = [game.components[k].tolist() for k in REWARD_COMPONENTS]
+        columns = game.component_table.tolist()
         weighted = self._weighted
         for s, agent in enumerate(self.agents):
             values = [col[s] for col in columns]

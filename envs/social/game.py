@@ -18,7 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from rewardgym.envs.social.config import COLOURS, MOVES, ActionLayout, SocialConfig
-from rewardgym.envs.social.rewards import crew_belief, imposter_mass, speaking_reward
+from rewardgym.envs.social.rewards import (
+    REWARD_COMPONENTS,
+    crew_belief,
+    imposter_mass,
+    speaking_reward,
+)
 
 __all__ = ["HeldOutObserver", "SocialGame", "SurveyRecord"]
 
@@ -105,7 +110,9 @@ class SocialGame:
         self.public_log: list[str] = []
         self.lines: list[list[str]] = [[] for _ in range(n)]
         self._last_view: list[tuple | None] = [None] * n
-        self.components = {k: np.zeros(n) for k in ("win", "task", "discussion", "held_out")}
+        #: this step's reward components, one row per component (REWARD_COMPONENTS order)
+        self.component_table = np.zeros((len(REWARD_COMPONENTS), n))
+        self.components = dict(zip(REWARD_COMPONENTS, self.component_table))
         #: _move_table[room, k]: whether move k (MOVES order) stays on the grid from room.
         xs, ys = np.arange(c.num_rooms) % c.width, np.arange(c.num_rooms) // c.width
         self._move_table = np.stack([ys > 0, ys < c.height - 1, xs > 0, xs < c.width - 1], axis=1)
@@ -179,23 +186,31 @@ class SocialGame:
             )
             if key != self._last_view[seat]:
                 self._last_view[seat] = key
-                self._tell(seat, self.view_text(seat))
+                self._tell(seat, self.view_text(seat, here[seat], bodies[seat]))
 
-    def view_text(self, seat: int) -> str:
-        """What ``seat`` sees in its room, as a sentence."""
+    def view_text(
+        self, seat: int, here: np.ndarray | None = None, bodies: np.ndarray | None = None
+    ) -> str:
+        """What ``seat`` sees in its room, as a sentence (``here``/``bodies``: its rows of
+        the who-is-here and bodies-here matrices, when the caller has them)."""
         r = int(self.room[seat])
-        others = [self.names[j] for j in self.visible(seat) if j != seat]
-        bodies = [self.names[j] for j in np.flatnonzero(self.body_room == r)]
+        if here is None:
+            here = self.alive & (self.room == r)
+        if bodies is None:
+            bodies = self.body_room == r
+        names = self.names
+        others = [names[j] for j in np.flatnonzero(here).tolist() if j != seat]
         parts = [f"You are in room {self.room_name(r)}."]
         parts.append(f"You see {', '.join(others)}." if others else "You are alone.")
-        if bodies:
-            parts.append(f"You see the dead body of {', '.join(bodies)}!")
+        if self.bodies and bodies.any():
+            dead = ", ".join(names[j] for j in np.flatnonzero(bodies).tolist())
+            parts.append(f"You see the dead body of {dead}!")
         if self.is_imposter[seat]:
             cd = int(self.cooldown[seat])
             parts.append(f"You can kill in {cd} ticks." if cd else "You can kill now.")
         else:
-            here = [t for t in self.open_tasks(seat) if self.task_room[seat, t] == r]
-            parts.append(f"Your tasks here: {here}." if here else "No task of yours here.")
+            tasks = np.flatnonzero(~self.task_done[seat] & (self.task_room[seat] == r)).tolist()
+            parts.append(f"Your tasks here: {tasks}." if tasks else "No task of yours here.")
         return " ".join(parts)
 
     # -- queries -----------------------------------------------------------------------------

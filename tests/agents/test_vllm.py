@@ -39,6 +39,9 @@ from rewardgym.llm.http import OpenAIClient  # noqa: E402
 from rewardgym.llm.local import TransformersClient  # noqa: E402
 from rewardgym.llm.tiny import build_tiny_model  # noqa: E402
 
+# The engine's start counts towards the first test's time; it can take minutes on a busy machine.
+pytestmark = pytest.mark.timeout(900)
+
 START_TIMEOUT_S = float(os.environ.get("REWARDGYM_VLLM_START_TIMEOUT", "480"))
 CONTEXT = 1024
 

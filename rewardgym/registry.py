@@ -31,6 +31,7 @@ EXTRA_PROBES: dict[str, str] = {
     "distributed": "ray",
     "search": "bm25s",
     "gui": "PIL",
+    "miniwob": "miniwob",
     "social": "openskill",
 }
 
@@ -235,6 +236,21 @@ def register_all() -> None:
             family="gui",
             extra="gui",
         )
+
+    _register(
+        "rewardgym/MiniWoB-v0",
+        "rewardgym.envs.gui.miniwob_env:MiniWoBEnv",
+        description="16 MiniWoB++ pages in headless Chromium with the GUI action schema",
+        family="gui",
+        extra="miniwob",
+    )
+    _register(
+        "rewardgym/MiniWoB-SemiOnline-v0",
+        "rewardgym.envs.gui.miniwob_env:MiniWoBSemiOnlineEnv",
+        description="UI-S1 semi-online replay of MiniWoB++ trajectories recorded from solvers",
+        family="gui",
+        extra="miniwob",
+    )
 
     # --- toy text envs for trainers' learning tests (envs/toy) ------------------------------
     _register(

@@ -91,6 +91,8 @@ class GuiEnvBase(AgenticEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 2}
     CONFIG: ClassVar[type[GuiConfig]] = GuiConfig
     RESET_OPTIONS: ClassVar[dict[str, type | tuple[type, ...]]] = {"task_id": str}
+    #: The screen's size in the pixels actions use.
+    SCREEN: ClassVar[tuple[int, int]] = (DEVICE_WIDTH, DEVICE_HEIGHT)
 
     def __init__(self, **kwargs: Any) -> None:
         try:
@@ -100,7 +102,7 @@ class GuiEnvBase(AgenticEnv):
         super().__init__(reward_weights=self.config.reward_weights)
         cfg = self.config
         self.render_mode = cfg.render_mode
-        self.width, self.height = DEVICE_WIDTH, DEVICE_HEIGHT
+        self.width, self.height = self.SCREEN
         obs: dict[str, spaces.Space] = {"goal": text(1000)}
         if "a11y" in cfg.observation:
             obs["a11y"] = text(65_536)

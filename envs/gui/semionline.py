@@ -75,7 +75,7 @@ class _ReplayBase(GuiEnvBase):
                     f"dataset_dir={cfg.dataset_dir!r} has no trajectory of templates {cfg.templates}"
                 )
         else:
-            self.trajectory_ids = task_ids(cfg.templates, cfg.instances)
+            self.trajectory_ids = self._default_ids()
         self._task_set = set(self.trajectory_ids)
         self._recorded: dict[str, Trajectory] = {}
         self.trajectory: Trajectory | None = None
@@ -87,12 +87,20 @@ class _ReplayBase(GuiEnvBase):
             return self._loaded[task_id]
         found = self._recorded.get(task_id)
         if found is None:
-            size = self.config.screenshot_size if "screenshot" in self.config.observation else None
-            found = record_trajectory(task_id, size)
+            found = self._record(task_id)
             if len(self._recorded) >= self.config.cache_trajectories:
                 self._recorded.pop(next(iter(self._recorded)))
             self._recorded[task_id] = found
         return found
+
+    def _default_ids(self) -> list[str]:
+        """The trajectories to replay when no dataset is given (the phone's task instances)."""
+        return task_ids(self.config.templates, self.config.instances)
+
+    def _record(self, task_id: str) -> Trajectory:
+        """Record the expert on ``task_id`` (the phone; MiniWoB overrides it)."""
+        size = self.config.screenshot_size if "screenshot" in self.config.observation else None
+        return record_trajectory(task_id, size)
 
     def _gold_observation(self) -> dict[str, Any]:
         traj = self.trajectory

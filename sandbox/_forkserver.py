@@ -361,6 +361,19 @@ class ForkServer:
                 self.kill_uid(self.runs[pid]["uid"], sweep=False)
         elif op == "ping":
             self.send({"id": message["id"], "pong": True})
+        elif op == "stats":  # what is in use: a leak shows here (tests, the soak benchmark)
+            self.reap()
+            self.send(
+                {
+                    "id": message["id"],
+                    "stats": {
+                        "free_uids": len(self.free_uids) + (1 if self.spare else 0),
+                        "n_uids": self.config["n_uids"],
+                        "runs": len(self.runs),
+                        "workdirs": len(os.listdir(self.workroot)),
+                    },
+                }
+            )
 
     def spawn(self, message: dict, fds: list[int]) -> None:
         """Hand the request and its fds to the spare child (forking one if there is none),

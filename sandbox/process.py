@@ -332,6 +332,16 @@ class ProcessSandbox(Sandbox):
         """See :meth:`Sandbox.open_session`."""
         return _ProcessSession(self, program, entry_point, self._limits(limits))
 
+    def stats(self) -> dict[str, int]:
+        """What the fork-server holds now: ``free_uids`` (of ``n_uids``), live ``runs`` and
+        work dirs (``workdirs``). With nothing running, every uid is free and no work dir is
+        left; anything else is a leak."""
+        rid, waiter = self._spawn({"op": "stats"}, [])
+        try:
+            return self._wait(waiter, "stats", _SIGNAL_GRACE_S)["stats"]
+        finally:
+            self._forget(rid)
+
     def _kill_server(self) -> None:
         # shutdown() (not just close()) so that the reader thread's blocked recv returns and the
         # fork-server sees EOF at once: it then exits, and as pid 1 of its namespace it takes

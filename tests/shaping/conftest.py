@@ -37,6 +37,7 @@ class CorridorEnv(AgenticEnv):
         return {"goal_distance": lambda obs, info: -float(self.length - 1 - int(obs))}
 
     def reset(self, *, seed=None, options=None):
+        self._reset_options(options)
         super().reset(seed=seed)
         self.pos = int(self.np_random.integers(0, self.length - 1))
         return self.pos, self._start_episode(task_id=f"corridor-{self.length}-{self.pos}")

@@ -1,13 +1,27 @@
-"""Experiment (not CI): PPO with potential shaping vs PPO on the sparse reward alone.
+"""Experiment (not CI): does potential shaping make PPO solve a sparse dungeon task sooner?
 
-Trains PPO on a harder dungeon task than the learning test's one-room level (default: the
-Staircase task on a two-room 10x24 level, no monsters or traps, 150 steps) with and without
-``PotentialShaping(stairs_distance, gamma=PPO's gamma, weight=W)``, 3 seeds each, records the
-success of every training episode, evaluates each final model on 50 unshaped episodes, plots
-success-rate curves over steps to ``runs/exp_dungeon_shaping/curves.png`` and writes
-``runs/exp_dungeon_shaping/results.json``.
+Arms (every potential term on PPO's own discount, so each keeps the optimal policy):
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/exp_dungeon_shaping.py --steps 100000``.
+- ``sparse``: the task reward alone (1 for descending the stairs);
+- ``potential``: ``PotentialShaping`` with the env's ``stairs_distance``, Phi = -d / (h + w) <= 0
+  (the ``potential-stairs`` recipe): with gamma < 1 a step that stays put is *paid*
+  ``(1 - gamma) * |Phi|``, the more the farther from the stairs;
+- ``offset``: the same potential shifted up by the largest distance in the room,
+  Phi = c - d / (h + w) with c = (max(h, w) - 3) / (h + w) (so Phi >= 0 on the level): staying
+  put now *costs* ``(1 - gamma) * Phi``, approaching still pays, and the terminal step pays
+  ``-weight * c`` against the task's +1 (``--offset-weight``, default 2, keeps it positive);
+- ``value``: Phi = gamma ** d, the optimal value itself (Ng et al.'s best case: every step of a
+  shortest path gets shaped reward 0, every other step less).
+
+Each (arm, seed) trains ``rewardgym.agents.sb3.train_ppo`` (``--policy cnn``: the
+``GlyphCNN`` features extractor over the glyph window) into ``OUT/<arm>-s<seed>`` and writes its
+``result.json`` there (training success curve, evaluation of the deterministic policy on
+``--eval`` unshaped episodes); runs already done are skipped, so arms can run in separate
+processes. ``--plot`` gathers every result into ``OUT/results.json`` and draws the success
+curves (mean and min-max over seeds) to ``OUT/curves.png``.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/exp_dungeon_shaping.py --arms sparse,offset
+--steps 40000 --policy cnn`` then ``... --plot``.
 """
 
 from __future__ import annotations
@@ -15,9 +29,63 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+ARMS = ("sparse", "potential", "offset", "value")
+
+
+class StairsPotential:
+    """A potential built from the env's ``stairs_distance`` (Phi0 = -d / (h + w)).
+
+    ``kind``: ``"linear"`` gives ``offset + Phi0`` (``offset < 0``: the least shift that keeps
+    it >= 0 in a room); ``"value"`` gives ``gamma ** d``.
+    """
+
+    def __init__(self, env: Any, kind: str, offset: float = 0.0, gamma: float = 0.95) -> None:
+        self.env = env
+        self.kind = kind
+        cfg = env.unwrapped.level_config
+        if offset < 0:  # "auto": the least shift that keeps Phi >= 0 inside one room of the map
+            offset = (max(cfg.height, cfg.width) - 3) / (cfg.height + cfg.width)
+        self.offset = offset
+        self.gamma = gamma
+        self.base = env.unwrapped.named_potentials()["stairs_distance"]
+        self.__qualname__ = repr(self)
+
+    def __repr__(self) -> str:
+        if self.kind == "value":
+            return f"gamma**stairs_distance(gamma={self.gamma})"
+        return f"stairs_distance{self.offset:+.3f}"
+
+    def __call__(self, obs: Any, info: Any) -> float:
+        phi0 = self.base(obs, info)
+        if self.kind == "value":
+            cfg = self.env.unwrapped.level_config
+            return self.gamma ** (-phi0 * (cfg.height + cfg.width))
+        return self.offset + phi0
+
+
+def shaping_for(arm: str, gamma: float, weight: float, offset_weight: float = 2.0) -> Any:
+    """The ``shaping`` argument of ``train_ppo`` for ``arm`` (a wrapper factory or None)."""
+    from rewardgym.shaping import PotentialShaping
+
+    if arm == "sparse":
+        return None
+    if arm == "potential":
+        return lambda env: PotentialShaping(env, "stairs_distance", gamma=gamma, weight=weight)
+    if arm == "offset":
+        return lambda env: PotentialShaping(
+            env, StairsPotential(env, "linear", offset=-1.0), gamma=gamma, weight=offset_weight
+        )
+    if arm == "value":
+        return lambda env: PotentialShaping(
+            env, StairsPotential(env, "value", gamma=gamma), gamma=gamma, weight=1.0
+        )
+    raise SystemExit(f"unknown arm {arm!r}; valid: {ARMS}")
 
 
 def _smooth(curve: list[tuple[int, float]], steps: int, bins: int = 20) -> list[float]:
@@ -30,80 +98,107 @@ def _smooth(curve: list[tuple[int, float]], steps: int, bins: int = 20) -> list[
     return out
 
 
-def main() -> None:
-    import torch
+def run_one(args: argparse.Namespace, arm: str, seed: int, out: Path) -> None:
+    from rewardgym.agents.sb3 import PPOConfig, train_ppo
 
-    from rewardgym.agents.sb3 import PPOAgent, PPOConfig, evaluate_success, train_ppo
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--env", default="rewardgym/Dungeon-Staircase-M-v0")
-    parser.add_argument(
-        "--env-kwargs",
-        type=json.loads,
-        default={
-            "height": 10,
-            "width": 24,
-            "rooms": 2,
-            "monsters": 0,
-            "traps": 0,
-            "max_steps": 150,
-        },
-        help="JSON gym.make kwargs overriding the registered level ('{}' = as registered)",
-    )
-    parser.add_argument(
-        "--weight", type=float, default=5.0, help="weight of the potential term (scales Phi)"
-    )
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--seeds", type=int, default=3)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    config = PPOConfig()
-    out = Path("runs/exp_dungeon_shaping")
-    arms = {
-        "sparse": None,
-        "potential": [
-            {
-                "name": "PotentialShaping",
-                "potential": "stairs_distance",
-                "gamma": config.gamma,
-                "weight": args.weight,
-            }
-        ],
+    run_dir = out / f"{arm}-s{seed}"
+    if (run_dir / "result.json").exists():
+        print(f"{run_dir}: done already", flush=True)
+        return
+    config = PPOConfig(policy=args.policy, gamma=args.gamma)
+    started = time.monotonic()
+    shaping = shaping_for(arm, config.gamma, args.weight, args.offset_weight)
+    run = train_ppo(
+        args.env, args.steps, shaping=shaping, seed=seed,
+        out_dir=run_dir, config=config, tensorboard=False, env_kwargs=args.env_kwargs,
+        overwrite=True, eval_episodes=args.eval,
+    )  # fmt: skip
+    result = {
+        "arm": arm,
+        "seed": seed,
+        "steps": args.steps,
+        "policy": args.policy,
+        "gamma": config.gamma,
+        "weight": {"potential": args.weight, "offset": args.offset_weight}.get(arm, 1.0),
+        "wall_s": round(time.monotonic() - started, 1),
+        "training": run.training,
+        "evaluation": run.evaluation,
+        "curve": _smooth(run.curve, args.steps),
     }
-    results: dict[str, dict[str, list]] = {}
-    for arm, shaping in arms.items():
-        results[arm] = {"curves": [], "final_success": []}
-        for seed in range(args.seeds):
-            run = train_ppo(
-                args.env, args.steps, shaping=shaping, seed=seed,
-                out_dir=out / f"{arm}-s{seed}", config=config, tensorboard=False,
-                env_kwargs=args.env_kwargs,
-            )  # fmt: skip
-            results[arm]["curves"].append(_smooth(run.curve, args.steps))
-            results[arm]["final_success"].append(
-                evaluate_success(PPOAgent(run.out_dir), args.env, 50, env_kwargs=args.env_kwargs)
-            )
-    (out / "results.json").write_text(
-        json.dumps({"env": args.env, "env_kwargs": args.env_kwargs, "steps": args.steps, **results})
-    )
+    (run_dir / "result.json").write_text(json.dumps(result))
+    print(json.dumps({k: result[k] for k in ("arm", "seed", "wall_s", "evaluation")}), flush=True)
+
+
+def plot(args: argparse.Namespace, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    xs = np.linspace(0, args.steps, 21)[1:]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for arm, res in results.items():
-        curves = np.array(res["curves"], dtype=float)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(out.glob("*-s*/result.json")):
+        res = json.loads(path.read_text())
+        results.setdefault(res["arm"], []).append(res)
+    summary = {"env": args.env, "env_kwargs": args.env_kwargs, "arms": {}}
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for arm in [a for a in ARMS if a in results]:
+        runs = results[arm]
+        steps = runs[0]["steps"]
+        curves = np.array([r["curve"] for r in runs], dtype=float)
+        finals = [r["evaluation"]["success_rate"] for r in runs]
+        xs = np.linspace(0, steps, curves.shape[1] + 1)[1:]
         mean = np.nanmean(curves, axis=0)
-        ax.plot(xs, mean, label=f"{arm} (final {np.mean(res['final_success']):.2f})")
+        label = f"{arm} (eval {np.mean(finals):.2f}, {len(runs)} seeds)"
+        ax.plot(xs, mean, label=label)
         ax.fill_between(xs, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), alpha=0.2)
+        summary["arms"][arm] = {
+            "seeds": [r["seed"] for r in runs],
+            "steps": steps,
+            "eval_success": finals,
+            "train_first_quarter": [float(np.nanmean(c[: len(c) // 4])) for c in curves],
+            "train_last_quarter": [float(np.nanmean(c[-len(c) // 4 :])) for c in curves],
+            "wall_s": [r["wall_s"] for r in runs],
+        }
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("training success rate")
-    ax.set_title(f"PPO on {args.env.split('/')[-1]}: {args.seeds} seeds")
-    ax.legend()
-    fig.savefig(out / "curves.png", dpi=120, bbox_inches="tight")
-    print(json.dumps({arm: res["final_success"] for arm, res in results.items()}))
+    ax.set_ylabel("training success rate (sampled actions)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"PPO ({args.policy}) on {args.env.split('/')[-1]} {args.env_kwargs}", fontsize=8)
+    ax.legend(fontsize=8, loc="center right")
+    fig.savefig(out / "curves.png", dpi=110, bbox_inches="tight")
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary["arms"], indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--env", default="rewardgym/Dungeon-Staircase-v0")
+    parser.add_argument(
+        "--env-kwargs",
+        type=json.loads,
+        default={"height": 8, "width": 8, "room_min": 6, "room_max": 6, "max_steps": 50},
+        help="JSON gym.make kwargs overriding the registered level ('{}' = as registered)",
+    )
+    parser.add_argument("--arms", default="sparse,offset", help=f"comma list of {ARMS}")
+    parser.add_argument("--weight", type=float, default=5.0, help="weight of the 'potential' arm")
+    parser.add_argument("--offset-weight", type=float, default=2.0, help="weight of 'offset'")
+    parser.add_argument("--steps", type=int, default=30_000)
+    parser.add_argument("--seeds", default="0,1,2", help="comma list of seeds")
+    parser.add_argument("--policy", default="cnn", choices=("mlp", "cnn"))
+    parser.add_argument("--gamma", type=float, default=0.95)
+    parser.add_argument("--eval", type=int, default=50, help="unshaped evaluation episodes")
+    parser.add_argument("--out", default="runs/exp_dungeon_shaping")
+    parser.add_argument("--plot", action="store_true", help="gather the results and plot")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    if args.plot:
+        plot(args, out)
+        return
+    for arm in args.arms.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            run_one(args, arm, seed, out)
 
 
 if __name__ == "__main__":

@@ -144,12 +144,19 @@ class _PairError(Exception):
         super().__init__(f"{type(exc).__name__}: {exc} (in {where})")
 
 
+#: Agents that load a model and answer any text observation: probing them in this process
+#: costs a model load the worker processes repeat, and finds little, so a run in other
+#: processes (``keep=False``) does not probe them (a run in this process reuses the probe).
+MODEL_AGENTS = frozenset({"llm-local", "llm-openai"})
+
+
 def probe_pairs(jobs: Sequence[Any], *, keep: bool = False) -> None:
     """Build every distinct (agent, env, recipe, max_steps) of ``jobs`` once and play one step.
 
     The env is reset with the pair's first seed and the agent asked for one action, which the
     env then steps on. Built envs and agents are the runner's cached ones (``runner._actor``):
-    with ``keep`` they stay open for a run in this process to use; otherwise they are closed.
+    with ``keep`` they stay open for a run in this process to use; otherwise they are closed,
+    and pairs of :data:`MODEL_AGENTS` are not probed.
 
     Raises:
         ConfigError: naming every pair that could not be built or played, and why.
@@ -161,7 +168,7 @@ def probe_pairs(jobs: Sequence[Any], *, keep: bool = False) -> None:
     try:
         for job in jobs:
             pair = (job.agent, job.env_id, job.recipe, job.max_steps)
-            if pair in seen:
+            if pair in seen or (not keep and job.agent.partition(":")[0] in MODEL_AGENTS):
                 continue
             seen.add(pair)
             try:

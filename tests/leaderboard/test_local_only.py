@@ -113,6 +113,7 @@ def test_the_namespace_trace_sees_a_real_outside_connect(tmp_path):
 
 @needs_netns
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_the_ray_backend_and_the_llm_paths_stay_on_loopback(tmp_path):
     """A local Ray (bench runner test, GRPO rollouts on Ray actors, CLI bench with a tiny local
     LLM agent) and our HTTP client

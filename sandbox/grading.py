@@ -53,9 +53,9 @@ REASONS = (
 class TestCase:
     """One trusted test: Python statements that call ``candidate(...)`` and ``assert``.
 
-    A ``hidden`` test's inputs must not reach what the candidate can show: the candidate
-    process that answers it never answers a visible test afterwards, and what it prints goes
-    to :attr:`GradeReport.hidden_stdout` / ``hidden_stderr``.
+    A ``hidden`` test's inputs must not reach what the candidate can show: hidden tests run
+    after every visible test (their calls are sent only then), and what the candidate prints
+    while they run goes to :attr:`GradeReport.hidden_stdout` / ``hidden_stderr``.
     """
 
     __test__ = False  # not a pytest class
@@ -297,7 +297,9 @@ class _Grader:
         self.load_error: str | None = None  # why the program did not load, if it did not
         self.out: dict[int, list[str]] = {}  # test index -> [stdout, stderr]
         self.plan: list[str] = []  # request keys of the submitted calls, one per test, in order
+        self.plan_from = 0  # the index of the test the plan's first call is for
         self.made = 0  # how many of them the tests have made
+        self.hidden_from = 0  # tests from this index on are hidden (they run last)
         self.test_index = -1  # the test now running (-1: loading)
 
     def open(self) -> Session:
@@ -335,13 +337,16 @@ class _Grader:
         if session is not None:
             session.close()
 
-    def prefetch(self, tests: Sequence[TestCase]) -> None:
-        """Submit the calls of the leading tests :func:`prefetchable_call` vouches for."""
-        if self.session is None:
+    def prefetch(self, tests: Sequence[TestCase], first: int = 0, stop: int | None = None) -> None:
+        """Submit the calls of the tests from index ``first`` on (before ``stop``) that
+        :func:`prefetchable_call` vouches for, up to the first it does not; every earlier
+        plan must be used up."""
+        if self.session is None or not self.session.pipelined:
             return
+        self.plan, self.plan_from, self.made = [], first, 0
         start = time.perf_counter()
         try:
-            for test in tests:
+            for test in tests[first:stop]:
                 found = prefetchable_call(test.code)
                 if found is None:
                     break
@@ -356,7 +361,8 @@ class _Grader:
 
     def check_test_done(self, index: int) -> None:
         """Raise :class:`_Diverged` unless test ``index`` made its prefetched call."""
-        if index < len(self.plan) and self.made != index + 1:
+        offset = index - self.plan_from
+        if 0 <= offset < len(self.plan) and self.made != offset + 1:
             raise _Diverged
 
     def call(self, args: tuple, kwargs: dict, timeout: float) -> Any:
@@ -369,7 +375,10 @@ class _Grader:
         timeout = min(timeout, left)
         if self.made < len(self.plan) and self.session is not None:
             # the first call of the test that the call was submitted for, with its arguments
-            if self.made != self.test_index or _request_key(args, kwargs) != self.plan[self.made]:
+            if (
+                self.made + self.plan_from != self.test_index
+                or _request_key(args, kwargs) != self.plan[self.made]
+            ):
                 raise _Diverged
             self.made += 1
             ask = self.session.receive
@@ -437,9 +446,10 @@ def grade(
         entry_point: the function the tests call as ``candidate``.
         tests: trusted test code, run one by one in a fresh copy of the ``setup`` namespace,
             compiled with asserts kept whatever the interpreter's flags (``-O``). The tests
-            not marked ``hidden`` run first, in their own candidate process; the hidden ones
-            then run in a fresh one, so nothing a visible test's answer or output shows can
-            come from a hidden test's inputs.
+            not marked ``hidden`` run first; the calls of the hidden ones reach the candidate
+            only after every visible test is done, so nothing a visible test's answer, error
+            or output shows can come from a hidden test's inputs. Outcomes keep the given
+            order.
         sandbox: where the candidate runs (default: a shared process sandbox).
         setup: trusted code run once (imports, helper functions) before the tests.
         limits: limits of the candidate's process (default: the sandbox's), including the
@@ -472,66 +482,39 @@ def grade(
     base: dict[str, Any] = {"__name__": "__grader__", "__builtins__": _TEST_BUILTINS}
     if setup:
         exec(_compile_fixed(setup, "<grader setup>", "exec", dont_inherit=True), base)
-    visible = [i for i, t in enumerate(tests) if not t.hidden]
-    hidden = [i for i, t in enumerate(tests) if t.hidden]
-    outcomes: list[TestOutcome | None] = [None] * len(tests)
+    # visible tests first: a hidden test's inputs only reach the candidate after every visible
+    # test is done (answers, errors and output of visible tests cannot carry them)
+    order = sorted(range(len(tests)), key=lambda i: tests[i].hidden)
+    grader = _Grader(box, program, entry_point, limits, clock)
+    grader.hidden_from = sum(not t.hidden for t in tests)
+    ordered = [tests[i] for i in order]
     report = GradeReport(compiled=True, outcomes=[])
-    for group in (visible, hidden):
-        if not group:
-            continue
-        part = [tests[i] for i in group]
-        is_hidden = group is hidden
-        if not report.compiled:  # the program did not load for the visible tests
-            got = [_failed(t.id, report.compile_error or "", "failed to load") for t in part]
-        else:
-            got = _attempt(box, program, entry_point, part, base, limits, call_timeout_s,
-                           pipeline, clock, report, is_hidden)  # fmt: skip
-        for i, outcome in zip(group, got):
-            outcomes[i] = outcome
-    report.outcomes = [o for o in outcomes if o is not None]
+    try:
+        outcomes = _grade(grader, ordered, base, call_timeout_s, pipeline)
+    except _Diverged:
+        report.sandbox_s += grader.sandbox_s
+        hidden_from, grader = grader.hidden_from, _Grader(box, program, entry_point, limits, clock)
+        grader.hidden_from = hidden_from
+        outcomes = _grade(grader, ordered, base, call_timeout_s, False)
+    by_index = dict(zip(order, outcomes))
+    report.outcomes = [by_index[i] for i in range(len(tests))]
+    report.sandbox_s += grader.sandbox_s
+    report.timed_out = grader.timed_out
     report.attempt_timed_out = clock.over
+    if grader.load_error is not None:
+        report.compiled, report.compile_error = False, grader.load_error
+    printed = {False: [grader.load_stdout, grader.load_stderr], True: ["", ""]}
+    for index in sorted(grader.out):
+        kept = printed[index >= grader.hidden_from]
+        kept[0] += grader.out[index][0]
+        kept[1] += grader.out[index][1]
+    report.stdout, report.stderr = (text[:_OUTPUT_CAP] for text in printed[False])
+    report.hidden_stdout, report.hidden_stderr = (text[:_OUTPUT_CAP] for text in printed[True])
     return report
 
 
 def _failed(test_id: str, error: str, reason: str) -> TestOutcome:
     return TestOutcome(id=test_id, passed=False, error=error, reason=reason)
-
-
-def _attempt(
-    box: Sandbox,
-    program: str,
-    entry_point: str,
-    tests: Sequence[TestCase],
-    base: dict[str, Any],
-    limits: Limits,
-    call_timeout_s: float,
-    pipeline: bool,
-    clock: _Clock,
-    report: GradeReport,
-    hidden: bool,
-) -> list[TestOutcome]:
-    """Grade ``tests`` in one candidate process (two if a pipelined try is void); add what it
-    printed, spent and how it loaded to ``report``; return the outcomes."""
-    grader = _Grader(box, program, entry_point, limits, clock)
-    try:
-        outcomes = _grade(grader, tests, base, call_timeout_s, pipeline)
-    except _Diverged:
-        report.sandbox_s += grader.sandbox_s
-        grader = _Grader(box, program, entry_point, limits, clock)
-        outcomes = _grade(grader, tests, base, call_timeout_s, False)
-    report.sandbox_s += grader.sandbox_s
-    report.timed_out = report.timed_out or grader.timed_out
-    printed = [grader.load_stdout, grader.load_stderr]
-    for index in sorted(grader.out):
-        printed[0] += grader.out[index][0]
-        printed[1] += grader.out[index][1]
-    prefix = "hidden_" if hidden else ""
-    for k, name in enumerate(("stdout", "stderr")):
-        field = prefix + name
-        setattr(report, field, (getattr(report, field) + printed[k])[:_OUTPUT_CAP])
-    if grader.load_error is not None and report.compiled:
-        report.compiled, report.compile_error = False, grader.load_error
-    return outcomes
 
 
 def _reason(exc: BaseException) -> str:
@@ -556,7 +539,9 @@ def _grade(
     call_timeout_s: float,
     pipeline: bool,
 ) -> list[TestOutcome]:
-    """One try of :func:`_attempt`; raises :class:`_Diverged` if its plan does not hold."""
+    """One try of :func:`grade` on ``tests`` (the visible ones first, then from
+    ``grader.hidden_from`` the hidden ones), in one candidate session at a time; raises
+    :class:`_Diverged` if a plan of prefetched calls does not hold."""
     grader.load_error = None
     try:
         session = grader.open()
@@ -581,10 +566,13 @@ def _grade(
         return grader.call(args, kwargs, call_timeout_s)
 
     outcomes = []
+    hidden_from = grader.hidden_from
     try:
-        if pipeline and session.pipelined:
-            grader.prefetch(tests)
+        if pipeline:
+            grader.prefetch(tests, 0, hidden_from or None)
         for index, test in enumerate(tests):
+            if index == hidden_from and index and pipeline:  # every visible test is done
+                grader.prefetch(tests, index)
             grader.test_index = index
             if grader.clock.left() <= 0:
                 grader.clock.over = True

@@ -129,8 +129,9 @@ class CodeExecEnv(AgenticEnv):
       (once), each failing visible test with its error, how many hidden tests failed and the
       generic reasons (e.g. "wrong answer", "time limit"; never which tests, their inputs or
       errors), and what the candidate printed to stderr while loading and during the visible
-      tests (truncated). Hidden tests run in a separate candidate process after the visible
-      ones, so nothing shown can carry their inputs (:mod:`rewardgym.envs.code.feedback`).
+      tests (truncated). Hidden tests run after every visible test (their inputs reach the
+      candidate only then), so nothing shown can carry them
+      (:mod:`rewardgym.envs.code.feedback`).
 
     ## Rewards
 

@@ -3,8 +3,9 @@
 What the candidate printed or raised while a hidden test called it may carry that test's inputs
 (a candidate can print its arguments), so it never reaches an observation: feedback quotes only
 the load error, the failing visible tests with their errors, and what the candidate printed to
-stderr while loading and during visible tests (:attr:`GradeReport.stderr`; the grader runs hidden
-tests in a separate candidate process, after the visible ones). For hidden tests it gives the
+stderr while loading and during visible tests (:attr:`GradeReport.stderr`; the grader runs the
+hidden tests after every visible one, so their inputs reach the candidate only then). For hidden
+tests it gives the
 number that failed and the generic reasons (:data:`rewardgym.sandbox.grading.REASONS`), which
 nothing the candidate sends can change.
 """

@@ -237,3 +237,19 @@ def test_the_default_submit_calls_at_receive():
     with pytest.raises(CandidateDied):
         session.receive(2.5)
     assert session.made == [((1,), {}, 1.5), (("die",), {"k": 2}, 2.5)]
+
+
+def test_hidden_tests_are_sent_after_every_visible_one(box, attempts):
+    """Visible tests run first (calls 1-4) though the order interleaves them with hidden ones;
+    the hidden ones are prefetched as a second batch (no re-run); output is kept apart."""
+    order = {1: 1, 3: 2, 5: 3, 7: 4, 0: 5, 2: 6, 4: 7, 6: 8}  # test index -> call number
+    tests = [
+        TestCase(f"t{i}", f"assert candidate({i}) == [{order[i]}, {i}]", hidden=i % 2 == 0)
+        for i in range(8)
+    ]
+    report = _both(box, tests, attempts)
+    assert report.all_passed, report
+    assert attempts == [True, False]
+    assert "call 4: 7" in report.stdout and "call 5" not in report.stdout
+    assert "call 5: 0" in report.hidden_stdout and "call 4" not in report.hidden_stdout
+    assert report.outcomes[0].stdout == "call 5: 0\n" and report.outcomes[1].stdout == "call 1: 1\n"

@@ -208,6 +208,7 @@ class SocialDeductionEnv(ParallelEnv):
         self._eye = np.eye(n, dtype=bool)
         self._cache_version: tuple[int, int] | None = None
         self._games = 0
+        self._roles: list[str] = []
         self._no_bodies = _frozen(np.zeros((n, n), np.int8))
         self._cache: tuple[np.ndarray, ...] = ()
         self._masks = np.zeros((n, layout_size), np.int8)
@@ -238,6 +239,7 @@ class SocialDeductionEnv(ParallelEnv):
         self._task_id = f"social-{c.num_players}p{c.num_imposters}i-{game_seed:016x}"
         self.game = SocialGame(c, np.random.default_rng(game_seed), self.held_out_observer)
         self._games += 1
+        self._roles = ["imposter" if i else "crewmate" for i in self.game.is_imposter.tolist()]
         self.agents = list(self.possible_agents)
         self._steps = 0
         self._texts = [""] * c.num_players
@@ -273,7 +275,7 @@ class SocialDeductionEnv(ParallelEnv):
         game.component_table.fill(0.0)
         masks = self._masks  # computed with the observations the agents acted on
         phase = game.phase
-        for s in np.flatnonzero(~game.alive).tolist():
+        for s in (~game.alive).nonzero()[0].tolist():
             if given[s]:
                 k = read_index(fields[s].get("action", 0))
                 if k != 0:
@@ -322,23 +324,35 @@ class SocialDeductionEnv(ParallelEnv):
         rewards, infos = {}, {}
         columns = game.component_table.tolist()
         weighted = self._weighted
+        weights = self.reward_weights
+        alive = game.alive.tolist()
+        phase_name = PHASES[game.phase]
+        success = False if truncated else None
         for s, agent in enumerate(self.agents):
             values = [col[s] for col in columns]
-            components = dict(zip(REWARD_COMPONENTS, values))
             reward = 0.0
             for i, w in weighted:  # the order and skips of contract.weighted_reward
                 if values[i]:
                     reward += w * values[i]
             rewards[agent] = reward
-            info = self._info(s, components, "; ".join(invalid[s]) or None)
+            info = {
+                "task_id": self._task_id,
+                "episode_id": self._episode_id,
+                "step": self._steps,
+                "reward_components": dict(zip(REWARD_COMPONENTS, values)),
+                "reward_weights": dict(weights),
+                "cost": {},
+                "success": success,
+                "invalid_action": "; ".join(invalid[s]) if invalid[s] else None,
+                "phase": phase_name,
+                "role": self._roles[s],
+                "alive": alive[s],
+            }
             if done:
-                side = "imposters" if game.is_imposter[s] else "crew"
-                info["success"] = game.winner == side
+                info["success"] = game.winner == ("imposters" if game.is_imposter[s] else "crew")
                 info["winner"] = game.winner
                 info["win_reason"] = game.win_reason
                 info["imposters"] = [self.possible_agents[i] for i in game.imposters]
-            elif truncated:
-                info["success"] = False
             if ignored:
                 info["ignored_actions"] = dict(ignored)
             infos[agent] = info
@@ -490,8 +504,12 @@ class SocialDeductionEnv(ParallelEnv):
         else:
             bodies = self._no_bodies
         observations = {}
+        texts, seen, lines = self._texts, self._text_lines, g.lines
+        imposter = g.is_imposter.tolist()
         for s, agent in enumerate(self.agents):
-            imp = bool(g.is_imposter[s])
+            imp = imposter[s]
+            if seen[s] != len(lines[s]):
+                self._text(s)
             observations[agent] = {
                 "action_mask": masks[s],
                 "phase": phase,
@@ -504,13 +522,14 @@ class SocialDeductionEnv(ParallelEnv):
                 "tasks": tasks[s],
                 "witnessed": witnessed[s],
                 "status": status[s],
-                "text": self._text(s),
+                "text": texts[s],
             }
         return observations
 
     def _info(
         self, seat: int, components: dict[str, float], invalid_action: str | None
     ) -> dict[str, Any]:
+        """The info of ``seat`` at reset (``step`` builds the same keys inline, for speed)."""
         g = self.game
         assert g is not None
         return {
@@ -523,7 +542,7 @@ class SocialDeductionEnv(ParallelEnv):
             "success": None,
             "invalid_action": invalid_action,
             "phase": PHASES[g.phase],
-            "role": "imposter" if g.is_imposter[seat] else "crewmate",
+            "role": self._roles[seat],
             "alive": bool(g.alive[seat]),
         }
 

@@ -176,7 +176,7 @@ class SocialGame:
         here = (room[:, None] == room[None, :]) & self.alive[None, :]
         bodies = self.body_room[None, :] == room[:, None]
         tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1)
-        for seat in np.flatnonzero(self.alive & (self.busy == 0)).tolist():
+        for seat in (self.alive & (self.busy == 0)).nonzero()[0].tolist():
             key = (
                 int(room[seat]),
                 here[seat].tobytes(),
@@ -199,17 +199,17 @@ class SocialGame:
         if bodies is None:
             bodies = self.body_room == r
         names = self.names
-        others = [names[j] for j in np.flatnonzero(here).tolist() if j != seat]
+        others = [names[j] for j in here.nonzero()[0].tolist() if j != seat]
         parts = [f"You are in room {self.room_name(r)}."]
         parts.append(f"You see {', '.join(others)}." if others else "You are alone.")
         if self.bodies and bodies.any():
-            dead = ", ".join(names[j] for j in np.flatnonzero(bodies).tolist())
+            dead = ", ".join(names[j] for j in bodies.nonzero()[0].tolist())
             parts.append(f"You see the dead body of {dead}!")
         if self.is_imposter[seat]:
             cd = int(self.cooldown[seat])
             parts.append(f"You can kill in {cd} ticks." if cd else "You can kill now.")
         else:
-            tasks = np.flatnonzero(~self.task_done[seat] & (self.task_room[seat] == r)).tolist()
+            tasks = (~self.task_done[seat] & (self.task_room[seat] == r)).nonzero()[0].tolist()
             parts.append(f"Your tasks here: {tasks}." if tasks else "No task of yours here.")
         return " ".join(parts)
 
@@ -217,10 +217,10 @@ class SocialGame:
 
     def visible(self, seat: int) -> np.ndarray:
         """Living seats in ``seat``'s room (itself included)."""
-        return np.flatnonzero(self.alive & (self.room == self.room[seat]))
+        return (self.alive & (self.room == self.room[seat])).nonzero()[0]
 
     def open_tasks(self, seat: int) -> list[int]:
-        return [int(t) for t in np.flatnonzero(~self.task_done[seat])]
+        return [int(t) for t in (~self.task_done[seat]).nonzero()[0]]
 
     def living_crew(self) -> int:
         return int(np.sum(self.alive & ~self.is_imposter))
@@ -275,7 +275,7 @@ class SocialGame:
         moves, tasks and waits, then timers; then win checks and meeting triggers.
         """
         lay, cfg = self.layout, self.cfg
-        acting = np.flatnonzero(self.alive).tolist()
+        acting = self.alive.nonzero()[0].tolist()
         # Kills first: a victim's own action this tick does not happen.
         for s in acting:
             a = choices[s]
@@ -299,13 +299,13 @@ class SocialGame:
                 self.activity[s], self.busy[s] = "walk", cfg.move_time
                 self._tell(s, f"You walk {name}.")
             elif a == lay.TASK:
-                here = np.flatnonzero(~self.task_done[s] & (self.task_room[s] == self.room[s]))
+                here = (~self.task_done[s] & (self.task_room[s] == self.room[s])).nonzero()[0]
                 t = int(here[0])
                 self.working_on[s] = t
                 self.activity[s], self.busy[s] = "task", cfg.task_time
                 self._tell(s, f"You start task {t}.")
         busy = self.busy
-        working = np.flatnonzero((busy > 0) & self.alive).tolist()
+        working = ((busy > 0) & self.alive).nonzero()[0].tolist()
         if working:
             busy[working] -= 1
             for s in working:
@@ -346,7 +346,7 @@ class SocialGame:
         self.components["task"][killer] += 1.0
         self._tell(killer, f"You killed {self.names[victim]}.")
         self._tell(victim, f"{self.names[killer]} killed you. You are dead.")
-        for w in np.flatnonzero(self.alive & (self.room == r)):
+        for w in (self.alive & (self.room == r)).nonzero()[0]:
             if w != killer:
                 self.witnessed[w, killer] = True
                 self._tell(int(w), f"You see {self.names[killer]} kill {self.names[victim]} here!")
@@ -393,7 +393,7 @@ class SocialGame:
         self.busy[:] = 0
         self.activity = [None] * self.n
         self.working_on[:] = -1
-        living = [int(s) for s in np.flatnonzero(self.alive)]
+        living = [int(s) for s in self.alive.nonzero()[0]]
         order = [living[i] for i in self.rng.permutation(len(living))]
         self.speakers = order * self.cfg.messages_per_player
         self.message = 0
@@ -409,7 +409,7 @@ class SocialGame:
 
     def surveyed(self) -> list[int]:
         """The seats that answer the current survey (every living seat)."""
-        return [int(s) for s in np.flatnonzero(self.alive)]
+        return [int(s) for s in self.alive.nonzero()[0]]
 
     def fallback_belief(self, seat: int) -> np.ndarray:
         """The belief used for an invalid survey: uniform over the other living seats."""

@@ -47,6 +47,10 @@ class GRPOConfig(BaseModel):
         transform: the group transform, as its spec dict (``{"name": "GroupNormalize"}``,
             ``{"name": "VeRPOReward", ...}``; see ``rewardgym.shaping.TRANSFORMS``). A transform
             of kind ``"reward"`` is followed by group normalisation to give advantages.
+        batch_groups: how many groups play in lockstep, every turn of their running episodes
+            generated in one batch (and held as that many times G envs); None = all groups of
+            an update. Results depend on it (float round-off differs between batch shapes), not
+            on whether rollouts run in-process or on Ray actors.
         max_turns: the most env steps of one episode (the env's own limit applies too).
         max_new_tokens: generation budget per turn.
         temperature: sampling temperature; the policy is the tempered distribution.
@@ -84,6 +88,7 @@ class GRPOConfig(BaseModel):
     tasks_per_step: int = Field(2, ge=1, le=4096)
     steps: int = Field(50, ge=1)
     transform: dict[str, Any] = Field(default_factory=lambda: {"name": "GroupNormalize"})
+    batch_groups: int | None = Field(None, ge=1)
     max_turns: int = Field(4, ge=1, le=1000)
     max_new_tokens: int = Field(16, ge=1, le=32_768)
     temperature: float = Field(1.0, gt=0, le=10)

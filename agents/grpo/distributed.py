@@ -1,8 +1,9 @@
 """Rollouts on Ray actors: each actor holds an env and a copy of the policy.
 
 Before each update's rollouts the trainer sends the current weights to every actor (one
-``ray.put``), then hands out the episodes round-robin. An episode is fully determined by its
-seeds and the weights, so the result does not depend on which actor plays it: a run with Ray
+``ray.put``), then hands out the update's batches of groups round-robin. A batch's episodes
+are fully determined by their seeds and the weights (its turns are batched the same way
+everywhere), so the result does not depend on which actor plays it: a run with Ray
 rollouts gives the same episodes as one without (on the same hardware and thread settings).
 A local Ray is started through :func:`rewardgym.localonly.init_local_ray`, so it contacts nothing
 beyond loopback.
@@ -30,6 +31,7 @@ class RolloutWorker:
         env_kwargs: dict[str, Any],
         *,
         device: str,
+        batch_size: int,
         max_new_tokens: int,
         temperature: float,
     ) -> None:
@@ -41,22 +43,28 @@ class RolloutWorker:
 
         self.env_id = env_id
         self.client = PolicyClient(model_dir, device=device, torch_threads=1)
-        self.env = gym.make(env_id, **env_kwargs)
-        self.agent = make_policy_agent(
-            self.env, self.client, max_new_tokens=max_new_tokens, temperature=temperature
-        )
+        self.envs = [gym.make(env_id, **env_kwargs) for _ in range(batch_size)]
+        self.agents = [
+            make_policy_agent(
+                env, self.client, max_new_tokens=max_new_tokens, temperature=temperature
+            )
+            for env in self.envs
+        ]
 
     def load_weights(self, state: dict[str, Any]) -> None:
         self.client.module.load_state_dict(state)
 
-    def play(self, jobs: Sequence[dict[str, Any]]) -> list[str]:
-        from rewardgym.agents.grpo.rollout import play_episode
+    def play(self, batches: Sequence[Sequence[dict[str, Any]]]) -> list[list[str]]:
+        from rewardgym.agents.grpo.rollout import play_group
 
         return [
-            play_episode(
-                self.env, self.agent, self.client, env_id=self.env_id, **job
-            ).model_dump_json()
-            for job in jobs
+            [
+                ep.model_dump_json()
+                for ep in play_group(
+                    self.envs, self.agents, self.client, env_id=self.env_id, jobs=batch
+                )
+            ]
+            for batch in batches
         ]
 
 
@@ -78,6 +86,7 @@ class RayRollouts:
         env_id: str,
         env_kwargs: dict[str, Any],
         device: str,
+        batch_size: int,
         max_new_tokens: int,
         temperature: float,
     ) -> None:
@@ -103,25 +112,29 @@ class RayRollouts:
                 env_id,
                 env_kwargs,
                 device=device,
+                batch_size=batch_size,
                 max_new_tokens=max_new_tokens,
                 temperature=temperature,
             )
             for _ in range(workers)
         ]
 
-    def run(self, state: dict[str, Any], jobs: Sequence[dict[str, Any]]) -> list[EpisodeRecord]:
-        """Play ``jobs`` with ``state`` as the weights; results in the order of ``jobs``."""
+    def run(
+        self, state: dict[str, Any], batches: Sequence[Sequence[dict[str, Any]]]
+    ) -> list[list[EpisodeRecord]]:
+        """Play each batch of jobs on one actor (so its turns are batched exactly as
+        in-process) with ``state`` as the weights; results in the order given."""
         ray = self._ray
         ref = ray.put(state)
         ray.get([a.load_weights.remote(ref) for a in self.actors])
         n = len(self.actors)
-        shares = [list(jobs[i::n]) for i in range(n)]
+        shares = [list(batches[i::n]) for i in range(n)]
         played = ray.get([a.play.remote(s) for a, s in zip(self.actors, shares) if s])
-        out: list[EpisodeRecord | None] = [None] * len(jobs)
+        out: list[list[EpisodeRecord]] = [[] for _ in batches]
         for i, results in enumerate(played):
-            for k, data in enumerate(results):
-                out[i + k * n] = EpisodeRecord.model_validate_json(data)
-        return [ep for ep in out if ep is not None]
+            for k, batch in enumerate(results):
+                out[i + k * n] = [EpisodeRecord.model_validate_json(data) for data in batch]
+        return out
 
     def close(self) -> None:
         for a in self.actors:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardgym.llm.base import Completion, cut_at_stop
+from rewardgym.llm.base import ChatMessage, Completion, cut_at_stop
 from rewardgym.llm.local import TransformersClient
 
 __all__ = ["PolicyClient", "ServerPolicyClient", "Turn", "sequence_logprobs"]
@@ -75,6 +75,32 @@ class PolicyClient(TransformersClient):
         out, self.turns = self.turns, []
         return out
 
+    def generate_batch(
+        self, requests: Sequence[tuple[Sequence[ChatMessage], Mapping[str, Any]]]
+    ) -> list[Completion]:
+        """Answer several chats in one batched sampling loop, in order.
+
+        Each request is ``(messages, kwargs)`` as :meth:`LLMAgent.request
+        <rewardgym.agents.llm_agents.LLMAgent.request>` gives them (``max_tokens``,
+        ``temperature``, ``stop``, ``seed``); every row samples with its own seeded generator,
+        so a row's tokens depend on its seed and the batch it shares a forward pass with. Token
+        usage is counted as for :meth:`chat`, and one :class:`Turn` per request is recorded.
+        """
+        rows = [
+            (
+                self.chat_ids(messages),
+                max(1, int(kw.get("max_tokens", 64))),
+                float(kw.get("temperature", 0.0)),
+                tuple(kw.get("stop") or ()),
+                kw.get("seed"),
+            )
+            for messages, kw in requests
+        ]
+        outs = self._sample(rows)
+        for out in outs:
+            self._count(out)
+        return outs
+
     def _run(
         self,
         ids: list[int],
@@ -86,55 +112,96 @@ class PolicyClient(TransformersClient):
     ) -> Completion:
         # ``logprobs`` (top-k alternatives for the client API) is not needed here: the turn
         # records the sampled tokens' log-probabilities under the tempered policy.
+        return self._sample([(ids, max(1, int(max_tokens)), temperature, tuple(stop), seed)])[0]
+
+    def _sample(self, rows: Sequence[tuple[list[int], int, float, tuple[str, ...], Any]]):
+        """Sample every row's completion: left-padded prompts, one forward pass per token for
+        the whole batch (KV cache), per-row seeded sampling from ``softmax(logits / T)``."""
         torch = self._torch
-        max_tokens = max(1, int(max_tokens))
-        room = max(1, self.context_length - max_tokens)
-        if len(ids) > room:  # keep the end of the prompt: that is where the question is
-            ids = ids[-room:]
+        device = self.device
+        prompts = []
+        for ids, max_tokens, *_ in rows:
+            room = max(1, self.context_length - max_tokens)
+            prompts.append(list(ids[-room:]))  # keep the end: that is where the question is
+        n = len(rows)
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        pad = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
+        input_ids = torch.full((n, width), pad, dtype=torch.long, device=device)
+        mask = torch.zeros((n, width), dtype=torch.long, device=device)
+        for i, p in enumerate(prompts):
+            input_ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p) :] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        gens = []
+        for *_, seed in rows:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(0 if seed is None else int(seed) % (2**63))
+            gens.append(gen)
         eos = self.tokenizer.eos_token_id
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(0 if seed is None else int(seed) % (2**63))
-        new: list[int] = []
-        logprobs: list[float] = []
-        text, cut = "", False
+        new: list[list[int]] = [[] for _ in rows]
+        logps: list[list[float]] = [[] for _ in rows]
+        done = [False] * n
         with self._sample_lock, torch.no_grad():
             was_training = self._model.training
             self._model.eval()
             out = self._model(
-                input_ids=torch.tensor([ids], dtype=torch.long, device=self.device),
-                use_cache=True,
+                input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True
             )
-            for _ in range(max_tokens):
-                logits = out.logits[0, -1].float()
-                if temperature > 0:
-                    logp = torch.log_softmax(logits / float(temperature), dim=-1)
-                    tok = int(torch.multinomial(logp.exp(), 1, generator=gen))
-                else:
-                    logp = torch.log_softmax(logits, dim=-1)
-                    tok = int(torch.argmax(logp))
-                new.append(tok)
-                logprobs.append(float(logp[tok]))
-                if eos is not None and tok == eos:
+            last = positions[:, -1:]
+            temps = torch.tensor(
+                [t if t > 0 else 1.0 for _, _, t, _, _ in rows], device=device
+            ).unsqueeze(1)
+            while True:
+                logp_all = torch.log_softmax(out.logits[:, -1].float() / temps, dim=-1)
+                probs_all = logp_all.exp()
+                for i, (_, max_tokens, temperature, stop, _) in enumerate(rows):
+                    if done[i]:
+                        continue
+                    logp = logp_all[i]
+                    if temperature > 0:
+                        tok = int(torch.multinomial(probs_all[i], 1, generator=gens[i]))
+                    else:
+                        tok = int(torch.argmax(logp))
+                    new[i].append(tok)
+                    logps[i].append(float(logp[tok]))
+                    done[i] = (
+                        (eos is not None and tok == eos)
+                        or len(new[i]) >= max_tokens
+                        or (bool(stop) and cut_at_stop(self.tokenizer.decode(new[i]), stop)[1])
+                    )
+                if all(done):
                     break
-                if stop:
-                    text, cut = cut_at_stop(self.tokenizer.decode(new), stop)
-                    if cut:
-                        break
+                step = torch.tensor(
+                    [[row[-1]] for row in new], dtype=torch.long, device=device
+                )  # finished rows repeat their last token; their logits are ignored
+                mask = torch.cat([mask, torch.ones((n, 1), dtype=torch.long, device=device)], 1)
+                last = last + 1
                 # transformers 5 names the KV cache ``cache``; 4.x ``past_key_values``.
                 cache_key = "cache" if "cache" in out else "past_key_values"
                 out = self._model(
-                    input_ids=torch.tensor([[tok]], dtype=torch.long, device=self.device),
+                    input_ids=step,
+                    attention_mask=mask,
+                    position_ids=last,
                     use_cache=True,
                     **{cache_key: out[cache_key]},
                 )
             self._model.train(was_training)
-        hit_eos = eos is not None and new[-1] == eos
-        text, cut = cut_at_stop(self.tokenizer.decode(new, skip_special_tokens=True), stop)
-        self.turns.append(Turn(list(ids), new, logprobs, text))
-        finish = "stop" if (hit_eos or cut or len(new) < max_tokens) else "length"
-        return Completion(
-            text=text, prompt_tokens=len(ids), completion_tokens=len(new), finish_reason=finish
-        )
+        results = []
+        for i, (_, max_tokens, _, stop, _) in enumerate(rows):
+            hit_eos = eos is not None and new[i][-1] == eos
+            text, cut = cut_at_stop(self.tokenizer.decode(new[i], skip_special_tokens=True), stop)
+            self.turns.append(Turn(prompts[i], new[i], logps[i], text))
+            finish = "stop" if (hit_eos or cut or len(new[i]) < max_tokens) else "length"
+            results.append(
+                Completion(
+                    text=text,
+                    prompt_tokens=len(prompts[i]),
+                    completion_tokens=len(new[i]),
+                    finish_reason=finish,
+                )
+            )
+        return results
 
 
 class ServerPolicyClient(PolicyClient):
@@ -169,6 +236,15 @@ class ServerPolicyClient(PolicyClient):
         self.http = OpenAIClient(server_url, server_model or "")
         if not server_model:
             self.http.model = self.http.models()[0]
+
+    def generate_batch(
+        self, requests: Sequence[tuple[Sequence[ChatMessage], Mapping[str, Any]]]
+    ) -> list[Completion]:
+        """One server call per request, in order (the server batches concurrent work itself)."""
+        return [
+            self.chat(messages, **{k: v for k, v in kw.items() if k != "logprobs"})
+            for messages, kw in requests
+        ]
 
     def _run(
         self,

@@ -3,9 +3,11 @@ policy-gradient update over the generated tokens, checkpoints that resume exactl
 
 One update (``step``) of a run:
 
-1. **Rollouts.** ``tasks_per_step`` groups; group ``j`` of step ``s`` resets the env with a seed
-   derived from ``(seed, s, j)`` (or the configured ``task_ids`` in turn), so its G rollouts share
-   one task; rollout ``g`` samples with a seed derived from ``(seed, s, j, g)``. Everything random
+1. **Rollouts.** ``tasks_per_step`` groups; group ``j`` of step ``s`` resets its G envs with a
+   seed derived from ``(seed, s, j)`` (or the configured ``task_ids`` in turn), so its G rollouts
+   share one task; rollout ``g`` samples with a seed derived from ``(seed, s, j, g)``. The
+   groups play in lockstep, ``batch_groups`` at a time, every turn of their running episodes
+   generated in one batch. Everything random
    is a function of those numbers, which is what makes a resumed run identical to an
    uninterrupted one.
 2. **Advantages.** The configured group transform runs on each group's
@@ -39,7 +41,7 @@ from typing import Any
 
 from rewardgym.agents.grpo.config import GRPOConfig, LoraSettings, check_config
 from rewardgym.agents.grpo.policy import PolicyClient, ServerPolicyClient, sequence_logprobs
-from rewardgym.agents.grpo.rollout import derive_seed, make_policy_agent, play_episode
+from rewardgym.agents.grpo.rollout import derive_seed, make_policy_agent, play_group
 from rewardgym.errors import ConfigError, DependencyNotInstalled
 from rewardgym.records import EpisodeRecord
 
@@ -129,7 +131,12 @@ class GRPOTrainer:
 
         from rewardgym.shaping import transform_from_config
 
-        self.env = gym.make(config.env_id, **config.env_kwargs)
+        # One env and one agent per rollout of a batch: a batch of groups plays in lockstep.
+        self._batch_groups = min(
+            config.batch_groups or config.tasks_per_step, config.tasks_per_step
+        )
+        batch = self._batch_groups * config.group_size
+        self.envs = [gym.make(config.env_id, **config.env_kwargs) for _ in range(batch)]
         base_dir = self._base_model_dir()
         model_dir = latest / "model" if latest is not None and config.lora is None else base_dir
         if config.backend == "openai":
@@ -160,12 +167,15 @@ class GRPOTrainer:
             self.step = int(state["step"])
             self.history = list(state["metrics"])
             log.info("resumed %s at step %d", latest, self.step)
-        self.agent = make_policy_agent(
-            self.env,
-            self.client,
-            max_new_tokens=config.max_new_tokens,
-            temperature=config.temperature,
-        )
+        self.agents = [
+            make_policy_agent(
+                env,
+                self.client,
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature,
+            )
+            for env in self.envs
+        ]
         self._writer = self._tensorboard() if config.tensorboard else None
         self._ray = None
         if config.rollout_workers > 0:
@@ -178,6 +188,7 @@ class GRPOTrainer:
                 env_id=config.env_id,
                 env_kwargs=dict(config.env_kwargs),
                 device=config.device,
+                batch_size=self._batch_groups * config.group_size,
                 max_new_tokens=config.max_new_tokens,
                 temperature=config.temperature,
             )
@@ -292,13 +303,16 @@ class GRPOTrainer:
                 }
                 for g in range(cfg.group_size)
             ]
+        size = self._batch_groups * cfg.group_size
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         if self._ray is not None:
-            episodes = self._ray.run(self._policy_state(), jobs)
+            played = self._ray.run(self._policy_state(), batches)
         else:
-            episodes = [
-                play_episode(self.env, self.agent, self.client, env_id=cfg.env_id, **job)
-                for job in jobs
+            played = [
+                play_group(self.envs, self.agents, self.client, env_id=cfg.env_id, jobs=batch)
+                for batch in batches
             ]
+        episodes = [ep for batch in played for ep in batch]
         g = cfg.group_size
         return [episodes[i : i + g] for i in range(0, len(episodes), g)]
 
@@ -494,7 +508,8 @@ class GRPOTrainer:
         if self._ray is not None:
             self._ray.close()
             self._ray = None
-        self.env.close()
+        for env in self.envs:
+            env.close()
 
     def __enter__(self) -> GRPOTrainer:
         return self

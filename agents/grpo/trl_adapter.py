@@ -119,7 +119,7 @@ class EnvReward:
         for completion, s in zip(completions, task_seed):
             text = completion if isinstance(completion, str) else completion[-1]["content"]
             self.env.reset(seed=int(s))
-            action = self.agent._parse(text, self.env.action_space).action
+            action = self.agent.parse_reply(text)
             _, reward, _, _, info = self.env.step(action)
             out.append(
                 float(info["reward_components"][self.component])

@@ -314,10 +314,11 @@ def test_tiny_model_learns_the_toy_task(tiny_dir, tmp_path, seed):
 @pytest.mark.slow
 def test_ray_rollouts_give_the_same_run_as_local_rollouts(tiny_dir, tmp_path, loopback_only_netns):
     pytest.importorskip("ray")
-    with GRPOTrainer(_config(tiny_dir, tmp_path / "local", steps=2)) as local:
+    kw = {"steps": 2, "tasks_per_step": 2, "batch_groups": 1}  # two batches: both actors play
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "local", **kw)) as local:
         local_history = local.fit()
         local_params = _params(local)
-    with GRPOTrainer(_config(tiny_dir, tmp_path / "ray", steps=2, rollout_workers=2)) as remote:
+    with GRPOTrainer(_config(tiny_dir, tmp_path / "ray", rollout_workers=2, **kw)) as remote:
         ray_history = remote.fit()
         ray_params = _params(remote)
     assert _learning(ray_history) == _learning(local_history)

@@ -82,7 +82,7 @@ class AgenticEnv(gym.Env):
         """``options`` checked against :attr:`RESET_OPTIONS` (None = no options).
 
         Raises:
-            ConfigError: if ``options`` is not a mapping with string keys, holds a key the env
+            ConfigError: if ``options`` is not a mapping, holds a key the env
                 does not declare, or a value of the wrong type; the message names them.
         """
         name = type(self).__name__

@@ -99,7 +99,8 @@ class LetterSetEnv(AgenticEnv):
 
     ## Arguments
 
-    ``task_ids`` (subset of :data:`LETTER_TASKS`), ``turns`` (1), ``min_chars`` (4),
+    ``render_mode`` (None or ``"ansi"``: the last observation), ``task_ids`` (subset of
+    :data:`LETTER_TASKS`), ``turns`` (1), ``min_chars`` (4),
     ``max_action_length`` (4096), ``reward_weights``.
 
     ## Version History
@@ -174,4 +175,7 @@ class LetterSetEnv(AgenticEnv):
         return self._last, reward, done, False, info
 
     def render(self) -> str | None:
-        return self._last if self.render_mode == "ansi" else None
+        if self.render_mode is None:
+            self._render_mode_missing()
+            return None
+        return self._last

@@ -113,6 +113,9 @@ class OpenAIClient(LLMClient):
         self._context_length = context_length
         self._context_known = context_length is not None
         self._can_tokenize = True  # until the server says it has no /tokenize
+        #: False once the server refused log-probabilities (then calls go without them and
+        #: ``Completion.logprobs`` is None).
+        self.logprobs_supported = True
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -306,11 +309,24 @@ class OpenAIClient(LLMClient):
     ) -> Completion:
         path, payload, cut = self._fit(payload, chat, max_tokens)
         chat = path == "/chat/completions"
+        if not self.logprobs_supported:
+            logprobs = None
         if logprobs is not None and chat:
             payload.update(logprobs=True, top_logprobs=int(logprobs))
         elif logprobs is not None:
             payload["logprobs"] = int(logprobs)
-        data = self._post(path, payload)
+        try:
+            data = self._post(path, payload)
+        except LLMError as exc:
+            # Some hosted models refuse log-probabilities (HTTP 400 naming them): answer without.
+            if logprobs is None or "HTTP 400" not in str(exc) or "logprob" not in str(exc):
+                raise
+            log.warning("%s refuses logprobs; asking without from now on: %s", self.model, exc)
+            self.logprobs_supported = False
+            for key in ("logprobs", "top_logprobs"):
+                payload.pop(key, None)
+            logprobs = None
+            data = self._post(path, payload)
         out = self._parse(data, stop, chat=chat, prompt_text=prompt_text)
         if logprobs is not None:
             choice = data["choices"][0]

@@ -148,6 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._error(400, str(exc))
             return
+        if logprobs is not None and not owner.logprobs:
+            self._error(400, "this model does not support logprobs")
+            return
         kwargs = {
             "max_tokens": int(req.get("max_tokens") or 16),
             "temperature": float(req.get("temperature") or 0.0),
@@ -274,6 +277,8 @@ class OpenAICompatServer:
         stall_s: the delay of a stalled request.
         max_model_len: the context to serve (default: the backend's ``context_length``), as
             vLLM's ``--max-model-len``; requests that do not fit get HTTP 400.
+        logprobs: False answers HTTP 400 to requests for log-probabilities, as some hosted
+            models do.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -290,8 +295,10 @@ class OpenAICompatServer:
         stall_first: int = 0,
         stall_s: float = 0.0,
         max_model_len: int | None = None,
+        logprobs: bool = True,
     ) -> None:
         self.client = client
+        self.logprobs = bool(logprobs)
         self.model_name = model_name or client.model
         #: The backend when it can count tokens and take token ids (``prompt_ids``,
         #: ``chat_ids``, ``complete_ids``: a ``TransformersClient``), else None.

@@ -328,6 +328,16 @@ def test_a_vllm_style_answer_without_kl_estimates_self_certainty_from_the_top_k(
     assert 0 <= self_certainty(parsed) < float("inf")
 
 
+def test_a_server_that_refuses_logprobs_is_asked_without_them(local):
+    with OpenAICompatServer(local, model_name="tiny", logprobs=False) as srv:
+        client = OpenAIClient(srv.url, "tiny", max_retries=0)
+        out = client.chat([{"role": "user", "content": "hi"}], max_tokens=3, logprobs=5)
+        assert out.logprobs is None and out.completion_tokens == 3
+        assert client.logprobs_supported is False
+        assert client.complete("x", max_tokens=2, logprobs=1).logprobs is None
+        assert srv.requests_seen == 3  # refused once, then asked without
+
+
 # -- prompts longer than the context -----------------------------------------------------------
 
 

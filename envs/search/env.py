@@ -45,7 +45,7 @@ class SearchQAConfig(BaseModel):
     max_searches: int = Field(5, ge=0, le=100)
     max_opens: int = Field(5, ge=0, le=100)
     max_turns: int | None = Field(None, ge=1, le=1000)
-    prices: dict[Literal["search", "open"], float] | None = None
+    prices: dict[Literal["search", "open", "token"], float] | None = None
     budget: float | None = Field(None, gt=0)
     observation_format: Literal["dict", "text"] = "dict"
     max_action_length: int = Field(65_536, ge=1)
@@ -80,12 +80,14 @@ class SearchQAConfig(BaseModel):
         return self.max_turns or self.max_searches + self.max_opens + 3
 
 
-_LINE_CONTROLS = str.maketrans("", "", "\n\r\t")
-
-
 def _printable(value: str) -> str:
     """``value`` with characters outside the observation space escaped."""
-    if value.isprintable() or value.translate(_LINE_CONTROLS).isprintable():
+    if value.isprintable():
+        return value
+    plain = value.replace("\n", " ")  # newlines are allowed; str.replace is the fast way out
+    if "\t" in plain or "\r" in plain:
+        plain = plain.replace("\t", " ").replace("\r", " ")
+    if plain.isprintable():
         return value
     return "".join(
         ch if ch.isprintable() or ch in "\n\r\t" else ch.encode("unicode_escape").decode("ascii")
@@ -137,8 +139,9 @@ class SearchQAEnv(AgenticEnv):
     too). OpenAI-style tool calls are accepted as well: a dict ``{"name": "search",
     "arguments": {"query": ...}}`` (also as JSON text, or wrapped as ``{"type": "function",
     "function": ...}`` or ``{"tool_calls": [...]}``) or a call written as text,
-    ``search("query")``, ``open("id")``, ``answer("text")``, ``abstain()``. UTF-8 bytes are
-    decoded. A turn that cannot be acted on (no action tag, an unclosed or nested tag, an empty
+    ``search("query")``, ``open("id")``, ``answer("text")``, ``abstain()``. A whole chat
+    completion message works too (its ``tool_calls``, else its ``content``); its ``usage``
+    token counts go to the cost ledger. UTF-8 bytes are decoded. A turn that cannot be acted on (no action tag, an unclosed or nested tag, an empty
     query, non-UTF-8 bytes, a search beyond ``max_searches``, an unknown page) is an invalid
     action: ``info["invalid_action"]`` says why, the turn is used up, nothing is charged, and
     the episode goes on.
@@ -181,8 +184,9 @@ class SearchQAEnv(AgenticEnv):
     ## Episode End
 
     Terminated by an answer or an abstention. Truncated after ``max_turns`` turns (default
-    ``max_searches + max_opens + 3``; invalid turns count), or when a tool call would take
-    the spend over ``budget`` (the call is not made; ``info["truncation_reason"]`` says so).
+    ``max_searches + max_opens + 3``; invalid turns count), when a tool call would take the
+    spend over ``budget`` (the call is not made), or when the tokens a turn reports took it
+    over (the turn does not act); ``info["truncation_reason"]`` says which.
 
     ## Arguments
 
@@ -196,7 +200,8 @@ class SearchQAEnv(AgenticEnv):
       :class:`~rewardgym.envs.search.web.WebSearchBackend`: url, mode, cassette, ...).
     * ``index_cache``: ``"default"`` (``$REWARDGYM_CACHE``), a directory, or None.
     * ``top_k`` (3), ``max_searches`` (5), ``max_opens`` (5), ``max_turns``.
-    * ``prices``: per tool call, overriding the backend's (``{"search": 1.0, "open": 0.5}``).
+    * ``prices``: per tool call, overriding the backend's (``{"search": 1.0, "open": 0.5}``),
+      and ``"token"``: the price of one token an agent reports (default 0).
     * ``budget``: the most the episode may spend (None: unlimited).
     * ``observation_format``: ``"dict"`` (default) or ``"text"``.
     * ``max_action_length`` (65536), ``max_observation_length`` (32768), ``snippet_chars``
@@ -212,7 +217,7 @@ class SearchQAEnv(AgenticEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
     COMPONENTS = ("task", "f1", "format", "searches", "abstained")
     DEFAULT_WEIGHTS = {"task": 1.0, "f1": 0.0, "format": 0.0, "searches": 0.0, "abstained": 0.0}
-    COST_KEYS = ("searches", "opens", "tool_calls", "spend")
+    COST_KEYS = ("searches", "opens", "tool_calls", "agent_tokens", "spend")
     RESET_OPTIONS = {"task_id": str}
 
     def __init__(self, **kwargs: Any) -> None:
@@ -282,16 +287,25 @@ class SearchQAEnv(AgenticEnv):
         answer: str | None = None
         terminated = truncated = False
         extra: dict[str, Any] = {}
-        if len(action) > cfg.max_action_length:
-            parsed: Move | Invalid = Invalid(
-                f"the action is longer than max_action_length={cfg.max_action_length}"
+        usage_problem = self._count_tokens(action) if isinstance(action, dict) else None
+        parsed: Move | Invalid | None  # None: the turn is cut before it acts
+        if usage_problem is not None:
+            parsed = Invalid(usage_problem)
+        elif len(action) > cfg.max_action_length:
+            parsed = Invalid(f"the action is longer than max_action_length={cfg.max_action_length}")
+        elif cfg.budget is not None and self._cost["spend"] > cfg.budget + 1e-12:
+            parsed = None
+            extra["truncation_reason"] = (
+                f"the agent's tokens took the spend to {self._cost['spend']:g}, over the budget "
+                f"{cfg.budget:g}"
             )
+            truncated = True
         else:
             parsed = parse_action(action)
         move = parsed if isinstance(parsed, Move) else None
         if isinstance(parsed, Invalid):
             invalid = parsed.reason
-        else:
+        elif parsed is not None:
             components["format"] = 1.0 if parsed.well_formed else 0.0
             if parsed.kind in ("search", "open"):
                 invalid, over_budget, results = self._tool(parsed)
@@ -379,6 +393,28 @@ class SearchQAEnv(AgenticEnv):
         entry = _printable(entry)
         sep = "\n\n" if self._transcript_text else ""
         self._transcript_text = f"{self._transcript_text}{sep}{entry}"
+
+    def _count_tokens(self, message: dict[str, Any]) -> str | None:
+        """Add the tokens a chat message's ``usage`` reports to the ledger; the problem, if any."""
+        usage = message.get("usage")
+        if usage is None:
+            return None
+        if not isinstance(usage, dict):
+            return "usage must be an object like {'total_tokens': 123}"
+        try:
+            if "total_tokens" in usage:
+                tokens = float(usage["total_tokens"])
+            else:
+                tokens = float(usage.get("prompt_tokens", 0)) + float(
+                    usage.get("completion_tokens", 0)
+                )
+        except (TypeError, ValueError):
+            return "usage token counts must be numbers"
+        if not tokens >= 0 or tokens == float("inf"):
+            return f"usage token counts must be finite and >= 0, got {tokens}"
+        self._add_cost("agent_tokens", tokens)
+        self._add_cost("spend", tokens * float(self.prices.get("token", 0.0)))
+        return None
 
     def _charge(self, counter: str, price: float) -> None:
         self._add_cost(counter, 1.0)

@@ -9,8 +9,10 @@ A turn is text with an optional ``<think>...</think>`` and one action tag:
 
 The same moves come as OpenAI-style tool calls: a dict ``{"name": "search", "arguments":
 {"query": "..."}}`` (``arguments`` may be a JSON string, and the dict may be wrapped as
-``{"type": "function", "function": {...}}`` or ``{"tool_calls": [...]}``), that dict as JSON
-text, or a call written as text, ``search("query")``/``answer(text)``.
+``{"type": "function", "function": {...}}`` or ``{"tool_calls": [...]}``, as in a chat
+completion's message), that dict as JSON text, or a call written as text,
+``search("query")``/``answer(text)``. A chat message without tool calls is parsed by its
+``content``.
 
 The first complete action tag is the move (a model sampled with ``</search>`` as a stop string
 never writes a second one); a turn that holds anything but whitespace besides one optional
@@ -117,6 +119,9 @@ def _parse_tags(text: str) -> Move | Invalid:
 
 
 def _tool_call(call: Mapping[str, Any]) -> Move | Invalid:
+    plain_message = not any(key in call for key in ("tool_calls", "function", "name"))
+    if plain_message and isinstance(call.get("content"), str):
+        return parse_action(call["content"])  # a chat message whose text holds the tags
     if "tool_calls" in call:
         calls = call["tool_calls"]
         if not isinstance(calls, list) or not calls:

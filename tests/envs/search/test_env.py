@@ -51,7 +51,13 @@ def test_correct_answer_after_search_scores_task_and_counts_the_search():
     assert reward == 0.0 and not terminated
     assert info["reward_components"]["searches"] == 1.0 and info["move"] == "search"
     assert task.supporting[0] in [hit["page_id"] for hit in info["results"]]
-    assert info["cost"] == {"searches": 1.0, "opens": 0.0, "tool_calls": 1.0, "spend": 1.0}
+    assert info["cost"] == {
+        "searches": 1.0,
+        "opens": 0.0,
+        "tool_calls": 1.0,
+        "agent_tokens": 0.0,
+        "spend": 1.0,
+    }
     _, reward, terminated, truncated, info = _step(env, f"<answer>{task.answers[-1]}</answer>")
     assert reward == 1.0 and terminated and not truncated and info["success"] is True
     assert info["reward_components"]["f1"] == 1.0 and info["answer"] == task.answers[-1]
@@ -213,3 +219,32 @@ def test_jsonl_env_uses_the_shipped_sample_by_default():
     assert reward == 1.0
     env.close()
     env.close()
+
+
+def test_chat_messages_with_usage_feed_the_token_ledger():
+    env = _env(prices={"token": 0.001})
+    task = _start(env, "single-hop")
+    message = {"role": "assistant", "content": None, "usage": {"prompt_tokens": 300,
+               "completion_tokens": 20},
+               "tool_calls": [{"type": "function", "function": {
+                   "name": "search", "arguments": f'{{"query": "{task.subjects[0]}"}}'}}]}  # fmt: skip
+    _, _, _, _, info = _step(env, message)
+    assert info["move"] == "search" and info["cost"]["agent_tokens"] == 320.0
+    assert info["cost"]["spend"] == pytest.approx(1.0 + 0.32)
+    reply = {"role": "assistant", "content": f"<answer>{task.answers[0]}</answer>",
+             "usage": {"total_tokens": 500}}  # fmt: skip
+    _, reward, terminated, _, info = _step(env, reply)
+    assert reward == 1.0 and terminated and info["cost"]["agent_tokens"] == 820.0
+    _start(env, "single-hop")
+    _, _, _, _, info = _step(env, {"content": "<abstain/>", "usage": {"total_tokens": "many"}})
+    assert "must be numbers" in info["invalid_action"]
+
+
+def test_tokens_over_budget_cut_the_turn():
+    env = _env(prices={"token": 0.01}, budget=1.0)
+    _start(env, "single-hop")
+    msg = {"content": "<answer>x</answer>", "usage": {"total_tokens": 150}}
+    _, reward, terminated, truncated, info = _step(env, msg)
+    assert truncated and not terminated and reward == 0.0
+    assert "tokens" in info["truncation_reason"] and info["answer"] is None
+    assert info["invalid_action"] is None

@@ -440,6 +440,19 @@ def _font(size: int) -> Any:
     return ImageFont.load_default(size)
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_mask(text: str, size: int) -> Any:
+    """``text`` drawn once as an 8-bit coverage mask (glyph rendering is most of a frame's cost;
+    screens repeat their labels, so masks are cached and pasted)."""
+    from PIL import Image, ImageDraw
+
+    font = _font(size)
+    width = max(1, int(font.getlength(text)) + 2)
+    mask = Image.new("L", (width, int(size * 1.3) + 2), 0)
+    ImageDraw.Draw(mask).text((0, 0), text, fill=255, font=font)
+    return mask
+
+
 def render_screen(screen: Screen, width: int, height: int, *, clock: str = "12:00") -> np.ndarray:
     """Draw ``screen`` as a ``(height, width, 3)`` uint8 RGB array (PIL, no PNG encoding)."""
     from PIL import Image, ImageDraw
@@ -462,11 +475,9 @@ def render_screen(screen: Screen, width: int, height: int, *, clock: str = "12:0
         max_chars = max(1, int((x1 - x0) / max(1.0, f.size * 0.55)))
         if len(text) > max_chars:
             text = text[: max_chars - 1] + "…"
-        if center:
-            tw = draw.textlength(text, font=f)
-            draw.text(((x0 + x1 - tw) / 2, (y0 + y1 - f.size) / 2), text, fill=fill, font=f)
-        else:
-            draw.text((x0 + 12 * sx, (y0 + y1 - f.size) / 2), text, fill=fill, font=f)
+        mask = _text_mask(text, f.size)
+        x = (x0 + x1 - mask.width) / 2 if center else x0 + 12 * sx
+        image.paste(fill, (round(x), round((y0 + y1 - f.size) / 2)), mask)
 
     draw.rectangle(box((0, 0, DEVICE_WIDTH, STATUS_H)), fill=_COLORS["status"])
     label((0, 0, 400, STATUS_H), clock, (255, 255, 255), small)

@@ -169,6 +169,17 @@ def _parse_call_text(match: re.Match[str]) -> Move | Invalid:
     return _move(name, raw, well_formed=True, via="tool_call")
 
 
+def _bare_tag(text: str) -> Move | Invalid | None:
+    """The common turn ``<search>q</search>`` (one lower-case tag and nothing else) without the
+    regex scan; None for anything else."""
+    if not text.startswith("<") or text.count("<") != 2:
+        return None
+    for name in ("search", "answer", "open"):
+        if text.startswith(f"<{name}>") and text.endswith(f"</{name}>"):
+            return _move(name, text[len(name) + 2 : -len(name) - 3], well_formed=True, via="tag")
+    return None
+
+
 def parse_action(action: Any) -> Move | Invalid:
     """Parse one agent turn (text, UTF-8 bytes, or a tool-call dict) into a move.
 
@@ -200,6 +211,9 @@ def parse_action(action: Any) -> Move | Invalid:
             data = None
         if isinstance(data, Mapping):
             return _tool_call(data)
+    fast = _bare_tag(stripped)
+    if fast is not None:
+        return fast
     if "<" not in action:
         call = _CALL.match(action) if len(action) < 65_536 else None
         if call is not None:

@@ -123,6 +123,15 @@ def test_dense_backend_on_a_tiny_local_model(tmp_path):
     again = DenseBackend(corpus, model, cache=str(tmp_path / "cache"))
     assert type(again.embeddings).__name__ == "memmap"
     assert [h.page_id for h in again.search(query, 3)] == [h.page_id for h in hits]
+    # the env drives the same backend through backend="dense"
+    from rewardgym.envs.search import SearchQAEnv
+
+    env = SearchQAEnv(source="jsonl", backend="dense", dense_model=model,
+                      index_cache=str(tmp_path / "cache"))  # fmt: skip
+    env.reset(seed=0)
+    _, _, _, _, info = env.step("<search>Marie Curie</search>")
+    assert len(info["results"]) == 3 and info["cost"]["searches"] == 1.0
+    env.close()
 
 
 def test_dense_backend_needs_a_local_directory(world):

@@ -141,3 +141,22 @@ def test_survey_from_logprobs_ignores_dead_and_self():
     assert belief[2] == 0.0 and belief[0] == 0.0
     assert belief[1] > 0.99 and belief.sum() == pytest.approx(1.0)
     assert survey_from_logprobs([("x", 0.0)], alive, seat=0) is None
+
+
+@pytest.mark.slow
+def test_llm_agent_with_the_tiny_local_model_surveys_from_its_logprobs(tmp_path, monkeypatch):
+    """The real local transformers client: surveys come from next-token log-probabilities."""
+    pytest.importorskip("transformers")
+    if "logprobs" not in inspect.signature(LLMClient.complete).parameters:
+        pytest.skip("this rewardgym.llm has no log-probabilities yet")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    from rewardgym.llm.local import TransformersClient
+    from rewardgym.llm.tiny import build_tiny_model
+
+    client = TransformersClient(build_tiny_model(tmp_path / "tiny"), torch_threads=1)
+    env = SocialDeductionEnv(num_players=4, meeting_interval=3, messages_per_player=1, max_steps=8)
+    agents = {a: SocialLLMAgent(client, message_tokens=8) for a in env.possible_agents}
+    result = play_game(env, agents, seed=0)
+    assert result.steps == 8 and sum(result.invalid.values()) == 0
+    assert sum(a.logprob_surveys for a in agents.values()) > 0
+    assert all(abs(r.belief.sum() - 1) < 1e-9 and r.valid for r in env.listening_data())

@@ -13,7 +13,8 @@ overhead: ``env.step("<search>q</search>")`` in 5-search episodes (resets timed 
 ``backend.search(q, 3)`` on the same queries, alternating, median of repeats. Writes ``runs/bench/search.json`` and a log-log plot
 ``docs/img/search_scaling.png``.
 
-Run: ``.venv/bin/python benchmarks/bench_search.py [--sizes 1000,10000,100000] [--queries N]``.
+Run: ``.venv/bin/python benchmarks/bench_search.py [--sizes 1000,10000,100000] [--queries N]``
+(the peer: ``pip install rank-bm25``).
 """
 
 from __future__ import annotations

@@ -285,7 +285,7 @@ class DenseBackend:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise DependencyNotInstalled(
-                "sentence-transformers", "search", "the dense search backend"
+                "sentence-transformers", "search-dense", "the dense search backend"
             ) from None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.corpus = corpus

@@ -208,6 +208,8 @@ class SocialDeductionEnv(ParallelEnv):
         self._eye = np.eye(n, dtype=bool)
         self._cache_version: tuple[int, int] | None = None
         self._games = 0
+        self._rooms_key: tuple[int, int, int, bool] | None = None
+        self._rooms = np.zeros((n, n), np.int16)
         self._roles: list[str] = []
         self._no_bodies = _frozen(np.zeros((n, n), np.int8))
         self._cache: tuple[np.ndarray, ...] = ()
@@ -476,13 +478,16 @@ class SocialDeductionEnv(ParallelEnv):
         n = g.n
         self._masks = masks = _frozen(g.masks())
         phase = _ONE_HOT_PHASE[g.phase]
-        eye = self._eye
-        if g.phase == GAMEPLAY:
-            same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
-            rooms = np.where(same | eye, g.room[None, :] + 1, 0).astype(np.int16)
-        else:
-            rooms = np.where(eye, g.room[None, :] + 1, 0).astype(np.int16)
-        _frozen(rooms)
+        rooms_key = (self._games, g.version, g.moves, g.phase == GAMEPLAY)
+        if rooms_key != self._rooms_key:  # who sees whom changes only with moves and deaths
+            self._rooms_key = rooms_key
+            if g.phase == GAMEPLAY:
+                same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
+                rooms = np.where(same | self._eye, g.room[None, :] + 1, 0)
+            else:
+                rooms = np.where(self._eye, g.room[None, :] + 1, 0)
+            self._rooms = _frozen(rooms.astype(np.int16))
+        rooms = self._rooms
         status = np.empty((n, 5), np.int32)
         status[:, 0] = g.tick
         status[:, 1] = g.busy

@@ -120,6 +120,8 @@ class SocialGame:
         self._changed = False  # a kill or a finished task since the last win check
         #: bumped whenever alive, bodies, tasks or sightings of kills change (observation cache)
         self.version = 0
+        #: bumped whenever a seat changes room (observation cache)
+        self.moves = 0
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
@@ -296,6 +298,7 @@ class SocialGame:
             if a < lay.TASK:
                 name, dx, dy = MOVES[a - lay.MOVE]
                 self.room[s] += dx + dy * cfg.width
+                self.moves += 1
                 self.activity[s], self.busy[s] = "walk", cfg.move_time
                 self._tell(s, f"You walk {name}.")
             elif a == lay.TASK:
@@ -518,6 +521,7 @@ class SocialGame:
         self.phase = GAMEPLAY
         self.speaker = -1
         self.room[:] = self.cfg.start_room
+        self.moves += 1
         self.cooldown[self.is_imposter] = self.cfg.kill_cooldown
         self._last_view = [None] * self.n
         self._describe_rooms()

@@ -159,6 +159,7 @@ def _prepare(
         pairs, agent_list, env_list = None, _split(agents), _split(envs)
         seed_list = parse_seeds(seeds)
     check_request(agent_list, env_list, recipe=reward_recipe, workers=workers, backend=backend)
+    # the numbers first: identities may read model files or ask a server
     plan(agent_list, env_list, seed_list, episodes=episodes, max_steps=max_steps, pairs=pairs)
     identities = {a: agent_identity(a) for a in agent_list}
     return plan(

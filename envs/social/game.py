@@ -122,6 +122,9 @@ class SocialGame:
         self.version = 0
         #: bumped whenever a seat changes room (observation cache)
         self.moves = 0
+        self._masks_key: tuple | None = None
+        self._masks = np.zeros((n, self.layout.size), dtype=np.int8)
+        self._describe_key: tuple | None = None
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
@@ -174,11 +177,17 @@ class SocialGame:
         What a seat sees is summed up in a cheap key (room, who is there, bodies there, whether
         it can kill, its open tasks there); the sentence is only built when the key changed.
         """
+        idle = self.alive & (self.busy == 0)
+        ready = self.cooldown == 0
+        key = (self.version, self.moves, idle.tobytes(), ready.tobytes())
+        if key == self._describe_key:  # no view can have changed
+            return
+        self._describe_key = key
         room = self.room
         here = (room[:, None] == room[None, :]) & self.alive[None, :]
         bodies = self.body_room[None, :] == room[:, None]
         tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1)
-        for seat in (self.alive & (self.busy == 0)).nonzero()[0].tolist():
+        for seat in idle.nonzero()[0].tolist():
             key = (
                 int(room[seat]),
                 here[seat].tobytes(),
@@ -235,10 +244,24 @@ class SocialGame:
         return self.masks()[seat]
 
     def masks(self) -> np.ndarray:
-        """Every seat's action mask, one row per seat (int8 (n, k), 1 = allowed)."""
-        lay, n = self.layout, self.n
-        if self.winner is not None:
+        """Every seat's action mask, one row per seat (int8 (n, k), 1 = allowed; read-only).
+
+        Cached: recomputed only when the phase, a death, body or task (``version``), a move,
+        who is idle or which imposter may kill changed.
+        """
+        if self.winner is not None or self.phase in (SURVEY, SPEAK):
             return self._none_masks
+        idle = self.alive & (self.busy == 0)
+        ready = self.cooldown == 0
+        key = (self.phase, self.version, self.moves, idle.tobytes(), ready.tobytes())
+        if key != self._masks_key:
+            self._masks_key = key
+            self._masks = self._compute_masks(idle, ready)
+            self._masks.flags.writeable = False
+        return self._masks
+
+    def _compute_masks(self, idle: np.ndarray, ready: np.ndarray) -> np.ndarray:
+        lay, n = self.layout, self.n
         m = np.zeros((n, lay.size), dtype=np.int8)
         alive = self.alive
         if self.phase == VOTE:
@@ -248,14 +271,11 @@ class SocialGame:
             m[~alive] = 0
             m[~alive, lay.NONE] = 1
             return m
-        if self.phase != GAMEPLAY:
-            return self._none_masks
-        idle = alive & (self.busy == 0)
         m[:, lay.NONE] = ~idle
         m[:, lay.WAIT] = idle
         m[:, lay.MOVE : lay.TASK] = self._move_table[self.room] & idle[:, None]
-        if self.is_imposter.any() and np.any(idle & self.is_imposter & (self.cooldown == 0)):
-            killers = idle & self.is_imposter & (self.cooldown == 0)
+        killers = idle & self.is_imposter & ready
+        if killers.any():
             same_room = self.room[:, None] == self.room[None, :]
             m[:, lay.KILL : lay.report] = (
                 killers[:, None] & same_room & (alive & ~self.is_imposter)[None, :]
@@ -524,4 +544,5 @@ class SocialGame:
         self.moves += 1
         self.cooldown[self.is_imposter] = self.cfg.kill_cooldown
         self._last_view = [None] * self.n
+        self._describe_key = None
         self._describe_rooms()

@@ -21,6 +21,7 @@ def force_roles(env: SocialDeductionEnv, imposters: tuple[int, ...]) -> None:
     g.task_room[g.is_imposter] = -1
     g.task_done[g.is_imposter] = True
     g.cooldown[:] = np.where(g.is_imposter, c.kill_cooldown, 0)
+    g.version += 1  # what real events do: the cached masks and observations are stale
     env._roles = ["imposter" if i else "crewmate" for i in g.is_imposter.tolist()]
     env._observe()  # the env acts on the masks of the last observation: refresh them
 

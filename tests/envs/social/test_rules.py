@@ -104,6 +104,7 @@ def test_a_body_is_seen_by_whoever_walks_in(make_env):
     g = env.game
     lay = ActionLayout(5)
     g.room[4] = g.room[0] + 1  # player 4 is next door, east
+    g.moves += 1  # what a real move does: the cached masks and views are stale
     env._observe()
     actions = idle(env)
     actions["player_0"] = {"action": lay.KILL + 1}
@@ -236,7 +237,8 @@ def test_crew_wins_when_every_task_is_done(make_env):
     force_roles(env, (3,))
     g = env.game
     g.task_room[:3, 0] = g.room[0]
-    env._observe()  # refresh the masks after changing the game by hand
+    g.version += 1  # refresh the cached masks after changing the game by hand
+    env._observe()
     lay = ActionLayout(4)
     actions = idle(env)
     for a in ("player_0", "player_1", "player_2"):

@@ -1,23 +1,26 @@
 """Scripted agents of the search QA family: an oracle and the knobs of MASH's calibration story.
 
 Every agent here is a :class:`KnowledgeAgent`: it *knows* a fixed, seeded fraction of the
-questions (a hash of the task id decides which, so the closed-book and the with-search runs of
-one agent agree on what it knows), answers those from memory, and otherwise follows the hop
-path: it searches each supporting page by title, opens a page the search missed, and answers
-once it has seen every supporting page (a perfect reader — it reads the gold answer from the
-env's task, which is why these are *privileged* baselines).
+facts — of the pages, each standing for its entity's facts (a hash of the page id decides
+which, so the closed-book and the with-search runs of one agent agree, and so do two questions
+about one entity). It answers a question from memory when it knows every supporting page, and
+otherwise follows the hop path: it searches each supporting page it does not know by title,
+opens a page the search missed, and answers once it has seen or known every supporting page
+(a perfect reader — it reads the gold answer from the env's task, which is why these are
+*privileged* baselines).
 
 ========================  ===================================================================
 registry name             behaviour
 ========================  ===================================================================
 ``search-oracle``         searches the hop path, abstains on unanswerable questions without
                           searching (it reads the task): 1.0 on every question
-``memoriser:<p>[:<q>]``   knows a fraction ``p``; searches only for the rest (an unanswerable
-                          one: one search, then it abstains); believes it knows up to
-                          ``q >= p`` and answers those wrongly (miscalibrated)
-``always-search``         knows half, searches the hop path anyway; on unanswerable questions
-                          searches the question, then abstains
-``never-search``          knows half, never searches, guesses what it does not know
+``memoriser:<p>[:<q>]``   knows a fraction ``p`` of the pages; searches only the hops it does
+                          not know (an unanswerable question: one search, then it abstains);
+                          believes it knows a fraction ``q >= p`` and answers questions it
+                          only believes it knows from memory, wrongly (miscalibrated)
+``always-search``         knows half the pages, searches the whole hop path anyway; on
+                          unanswerable questions searches the question, then abstains
+``never-search``          knows half the pages, never searches, guesses what it does not know
 ``abstainer``             abstains at once on every question
 ========================  ===================================================================
 """
@@ -45,10 +48,11 @@ __all__ = [
 SearchPolicy = Literal["when-unknown", "always", "never"]
 
 
-def knowledge_draw(task_id: str) -> float:
-    """A fixed uniform draw in [0, 1) per task id: an agent with knowledge ``p`` knows the task
-    iff the draw is below ``p`` (so a larger ``p`` knows a superset)."""
-    digest = hashlib.blake2b(task_id.encode("utf-8"), digest_size=8, person=b"memoriser").digest()
+def knowledge_draw(fact: str) -> float:
+    """A fixed uniform draw in [0, 1) per fact (a page id, or a question id for a question
+    without supporting pages): an agent with knowledge ``p`` knows the fact iff the draw is
+    below ``p`` (so a larger ``p`` knows a superset)."""
+    digest = hashlib.blake2b(fact.encode("utf-8"), digest_size=8, person=b"memoriser").digest()
     return int.from_bytes(digest, "little") / 2**64
 
 
@@ -58,9 +62,9 @@ class KnowledgeAgent:
     Args:
         tasks: the env's questions (``env.unwrapped.tasks``), looked up by ``info["task_id"]``.
         titles: page titles to draw wrong guesses from.
-        know: the fraction of questions known (answered right without searching).
-        believe: the fraction the agent *thinks* it knows (``>= know``); the difference is
-            answered from "memory", wrongly.
+        know: the fraction of facts (pages) known.
+        believe: the fraction the agent *thinks* it knows (``>= know``); questions it only
+            believes it knows are answered from "memory", wrongly.
         search: ``"when-unknown"``, ``"always"`` or ``"never"``.
         abstain: abstain on unanswerable questions it cannot answer (else guess).
         abstain_always: abstain at once on every question.
@@ -118,8 +122,9 @@ class KnowledgeAgent:
         self._seen.update(hit["page_id"] for hit in info.get("results", ()))
         if self.abstain_always:
             return "<abstain/>"
-        draw = knowledge_draw(task.task_id)
-        knows, believes = draw < self.know, draw < self.believe
+        knows, believes = self.knows(task), self.believes(task)
+        if self.search_policy == "when-unknown":  # what it knows, it need not look up
+            self._seen.update(p for p in task.supporting if knowledge_draw(p) < self.know)
         searches_left = int(info.get("searches_left", 0))
         opens_left = int(info.get("opens_left", 0))
         if self.search_policy == "never" or (self.search_policy == "when-unknown" and believes):
@@ -144,6 +149,19 @@ class KnowledgeAgent:
         if not task.supporting and searches_left and task.question not in self._asked:
             return self._search(task.question)
         return f"<answer>{task.answers[0]}</answer>"
+
+    @staticmethod
+    def facts(task: QATask) -> tuple[str, ...]:
+        """The facts a question needs: its supporting pages (the question itself if none)."""
+        return task.supporting or (task.task_id,)
+
+    def knows(self, task: QATask) -> bool:
+        """Whether the agent knows every fact the question needs (it answers right unaided)."""
+        return all(knowledge_draw(fact) < self.know for fact in self.facts(task))
+
+    def believes(self, task: QATask) -> bool:
+        """Whether the agent *thinks* it knows every fact the question needs."""
+        return all(knowledge_draw(fact) < self.believe for fact in self.facts(task))
 
     def _search(self, query: str) -> str:
         self._asked.add(query)

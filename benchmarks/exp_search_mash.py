@@ -4,8 +4,8 @@ does not know? ``MashPenalty`` against the plain outcome reward, 3 seeds.
 The learner is a small logistic policy ``pi(search | x) = sigmoid(w . x)`` that decides, at the
 start of each episode of ``rewardgym/SearchQA-v0``, whether to answer from memory or to search
 (follow the hop path and read the answer from what the searches return). The "model" behind it
-knows a fixed half of the questions (``knowledge_draw < 0.5``, as ``memoriser:0.5``); what it
-knows is *not* a feature. Its features are what an agent legitimately has: a noisy
+knows a fixed half of the pages (as ``memoriser:0.5``: a question is known when all its
+supporting pages are); what it knows is *not* a feature. Its features are what an agent legitimately has: a noisy
 self-confidence signal (``0.25 + 0.5 * known + N(0, 0.2)``, centred at 0.5; an LLM's
 confidence in its own answer), the question kind from ``info["question_kind"]``, and a bias.
 
@@ -14,7 +14,8 @@ search, the exact-match grader, the cost ledger) and stored as ``EpisodeRecord``
 deterministic, so a sampled decision replays its stored episode. Training is GRPO-style: per
 question, G = 8 decisions sampled from the policy; the group's rewards are either the episodes'
 ``task`` (plain outcome) or ``MashPenalty(lam=0.7)`` over the group (the ``mash`` recipe, with its
-historic minimum kept across iterations); advantages ``r - mean(r)``; REINFORCE on ``w``.
+historic minimum kept across iterations); GRPO advantages ``(r - mean(r)) / std(r)``;
+REINFORCE on ``w``.
 Evaluation, on held-out questions, is greedy: accuracy, searches per question, and
 ``search_board.abstention_metrics`` with the closed-book bucket = whether answering from memory
 is correct.
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rewardgym.agents.search_agents import KnowledgeAgent, knowledge_draw
+from rewardgym.agents.search_agents import KnowledgeAgent
 from rewardgym.envs.search import SearchQAEnv
 from rewardgym.leaderboard.search_board import abstention_metrics
 from rewardgym.records import EpisodeRecord, StepRecord
@@ -65,8 +66,8 @@ def outcome_table(env: SearchQAEnv) -> dict[str, tuple[EpisodeRecord, EpisodeRec
             for t in env.tasks}  # fmt: skip
 
 
-def features(task, rng: np.random.Generator) -> np.ndarray:
-    known = knowledge_draw(task.task_id) < KNOW
+def features(task, knows: bool, rng: np.random.Generator) -> np.ndarray:
+    known = float(knows)
     confidence = 0.25 + 0.5 * known + rng.normal(0.0, 0.2)
     kind = [float(task.kind == k) for k in KINDS]
     return np.array([1.0, confidence - 0.5, *kind])  # centred: 0 = no idea
@@ -93,7 +94,8 @@ def train(arm: str, seed: int, env: SearchQAEnv, table, args) -> dict[str, objec
     rng.shuffle(tasks)
     split = int(0.7 * len(tasks))
     train_tasks, test_tasks = tasks[:split], tasks[split:]
-    feats = {t.task_id: features(t, rng) for t in tasks}
+    memory = KnowledgeAgent(env.tasks, [], know=KNOW)
+    feats = {t.task_id: features(t, memory.knows(t), rng) for t in tasks}
     w = np.zeros(len(next(iter(feats.values()))))
     mash = recipe_transform("mash") if arm == "mash" else None
     curve = []
@@ -111,7 +113,7 @@ def train(arm: str, seed: int, env: SearchQAEnv, table, args) -> dict[str, objec
                 rewards = np.array([ep.task_return for ep in group])
             else:
                 rewards = np.array(mash(group).per_episode)
-            advantages = rewards - rewards.mean()
+            advantages = (rewards - rewards.mean()) / (rewards.std() + 1e-6)  # GRPO
             # d log pi / dw = (decision - p) * x
             grad += ((decisions.astype(float) - p) * advantages).sum() * x
         w += args.lr * grad / (args.batch * args.group)
@@ -151,10 +153,10 @@ def plot(runs: list[dict[str, object]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--iterations", type=int, default=400)
+    parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--group", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=5.0)
+    parser.add_argument("--lr", type=float, default=2.0)
     parser.add_argument("--plot", default="docs/img/exp_search_mash.png")
     args = parser.parse_args()
     env = SearchQAEnv(n_pages=2000, questions_per_kind=100)

@@ -6,7 +6,7 @@ from disk, mails as one file, and fetches nothing (no CDN).
 
 The page: the suite table and the per (agent, env) table (click a header to sort; env and
 agent names link to their drill-down), the plots (legend beside the axes, never over the
-bars), one drill-down per env (its agents, and each task's return per agent) and per agent
+bars: one panel per env), one drill-down per env (its agents, and each task's return per agent) and per agent
 (its envs with normalised scores), the families' extra sections (``REPORT_SECTIONS``), and
 the episode viewer (``viewer.render_viewer``) for episodes stored with their steps.
 """
@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import html
 import io
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -43,10 +44,12 @@ def _png(fig: Any) -> str:
 
 
 def plot_pngs(report: Any) -> dict[str, str]:
-    """The report's plots as base64 PNGs: ``scores`` (bars with CIs) and ``cost`` (scatter).
+    """The report's plots as base64 PNGs: ``scores`` and ``cost``.
 
-    The legends sit to the right of the axes (``bbox_to_anchor``), so they never hide a bar
-    or a point however many agents there are.
+    ``scores`` is one small panel per env with a horizontal bar per agent (best on top, 95% CI
+    whiskers, the agent's name on the axis): no legend to hide a bar, and readable with many
+    envs and agents. ``cost`` puts each (agent, env) at its cost per episode and score; its
+    legend sits to the right of the axes. An agent keeps its colour in both.
     """
     try:
         import matplotlib
@@ -56,37 +59,55 @@ def plot_pngs(report: Any) -> dict[str, str]:
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         raise DependencyNotInstalled("matplotlib", "all", "the HTML report") from exc
     envs, agents = report.envs, sorted({s.agent for s in report.scores})
-    by = {(s.env_id, s.agent): s for s in report.scores}
-    width = 0.8 / max(1, len(agents))
-    legend = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
-    legend_size = "small" if len(agents) <= 12 else "x-small"
+    colour = {a: f"C{i % 10}" for i, a in enumerate(agents)}
+    marker = {a: "os^Dv<>ph*"[(i // 10) % 10] for i, a in enumerate(agents)}
 
-    fig = Figure(figsize=(max(6.0, 1.6 * len(envs) * max(1, len(agents)) ** 0.5), 4.0))
-    ax = fig.subplots()
-    for j, agent in enumerate(agents):
-        xs, ys, lo, hi = [], [], [], []
-        for i, env in enumerate(envs):
-            s = by.get((env, agent))
-            if s is None:
-                continue
-            xs.append(i - 0.4 + width * (j + 0.5))
-            ys.append(s.mean_return)
-            lo.append(max(0.0, s.mean_return - s.ci_low))
-            hi.append(max(0.0, s.ci_high - s.mean_return))
-        ax.bar(xs, ys, width=width, yerr=[lo, hi], capsize=3, label=agent)
-    ax.set_xticks(range(len(envs)), [e.removeprefix("rewardgym/") for e in envs])
-    if len(envs) > 3:
-        for label in ax.get_xticklabels():
-            label.set_rotation(20)
-            label.set_horizontalalignment("right")
-    ax.set_ylabel("mean task return (95% CI)")
-    ax.set_title("Score per environment")
-    ax.axhline(0, color="black", linewidth=0.5)
-    if agents:
-        ax.legend(fontsize=legend_size, title="agent", **legend)
+    per_env = {
+        e: sorted((s for s in report.scores if s.env_id == e), key=lambda s: s.mean_return)
+        for e in envs
+    }
+    ncols = min(3, max(1, len(envs)))
+    nrows = max(1, math.ceil(len(envs) / ncols))
+    tallest = max((len(v) for v in per_env.values()), default=1)
+    fig = Figure(figsize=(4.8 * ncols, (0.3 * tallest + 1.2) * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, env in zip(axes.flat, envs, strict=False):
+        ss = per_env[env]
+        ys = range(len(ss))
+        bars = ax.barh(
+            ys,
+            [s.mean_return for s in ss],
+            xerr=[
+                [max(0.0, s.mean_return - s.ci_low) for s in ss],
+                [max(0.0, s.ci_high - s.mean_return) for s in ss],
+            ],
+            color=[colour[s.agent] for s in ss],
+            capsize=2,
+            height=0.7,
+        )
+        # the value beside each bar: a score of 0 has no bar to see
+        ax.bar_label(
+            bars, labels=[f"{s.mean_return:.2f}" for s in ss], padding=3, fontsize="x-small"
+        )
+        low = min([0.0, *(s.ci_low for s in ss)])
+        high = max([0.0, *(s.ci_high for s in ss)])
+        if low >= 0.0 and high <= 1.0:
+            high = 1.0  # returns in [0, 1] (most tasks): the same scale in every panel
+        pad = 0.12 * (high - low or 1.0)
+        ax.set_xlim(low - (pad if low < 0 else 0.0), high + pad)
+        ax.set_yticks(list(ys), [s.agent for s in ss], fontsize="small")
+        ax.set_title(env.removeprefix("rewardgym/"), fontsize="medium")
+        ax.axvline(0, color="black", linewidth=0.5)
+        ax.tick_params(axis="x", labelsize="small")
+    for ax in list(axes.flat)[len(envs) :]:
+        ax.set_visible(False)
+    if not envs:
+        axes.flat[0].set_visible(True)
+        axes.flat[0].text(0.5, 0.5, "no episodes", ha="center", va="center")
+    fig.suptitle("Mean task return per environment (whiskers: 95% CI over tasks)")
     scores_png = _png(fig)
 
-    fig = Figure(figsize=(6.0, 4.0))
+    fig = Figure(figsize=(7.5, 4.0), layout="constrained")
     ax = fig.subplots()
     key = report.cost_key
     for agent in agents:
@@ -95,14 +116,27 @@ def plot_pngs(report: Any) -> dict[str, str]:
             for s in report.scores
             if s.agent == agent
         ]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=agent)
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            label=agent,
+            color=colour[agent],
+            marker=marker[agent],
+            alpha=0.8,
+        )
     ax.set_xlabel(f"{key} per episode")
     ax.set_ylabel("mean task return")
     ax.set_title("Cost vs score (one point per agent and env)")
     if any(s.cost.get(key, 0.0) > 0 for s in report.scores):
         ax.set_xscale("symlog", linthresh=1e-3)
     if agents:
-        ax.legend(fontsize=legend_size, title="agent", **legend)
+        ax.legend(
+            fontsize="small" if len(agents) <= 12 else "x-small",
+            title="agent",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+        )
     cost_png = _png(fig)
     return {"scores": scores_png, "cost": cost_png}
 
@@ -110,8 +144,24 @@ def plot_pngs(report: Any) -> dict[str, str]:
 # -- tables ------------------------------------------------------------------------------------
 
 
-def _cell(value: str, *, link: str | None = None, sort: float | None = None) -> str:
+def _short(env_id: str) -> str:
+    """An env id as the tables show it (the ``rewardgym/`` namespace is implied)."""
+    return env_id.removeprefix("rewardgym/")
+
+
+def _cell(
+    value: str,
+    *,
+    link: str | None = None,
+    sort: float | None = None,
+    title: str | None = None,
+    wrap: bool = False,
+) -> str:
     attrs = "" if sort is None else f' data-sort="{sort!r}"'
+    if title is not None:
+        attrs += f' title="{html.escape(title)}"'
+    if wrap:
+        attrs += ' class="wrap"'
     body = html.escape(value)
     if link is not None:
         body = f'<a href="#{link}" class="drill">{body}</a>'
@@ -139,12 +189,12 @@ def _scores_table(report: Any, table_rows: list[list[str]], header: list[str]) -
     rows = []
     for s, cells in zip(report.scores, table_rows, strict=True):
         tds = [
-            _cell(cells[0], link=_env_link(s.env_id)),
+            _cell(_short(cells[0]), link=_env_link(s.env_id), title=s.env_id),
             _cell(cells[1], link=_agent_link(s.agent)),
             _cell(cells[2], sort=s.mean_return),
             _cell(cells[3], sort=s.ci_low),
             _cell(cells[4], sort=s.success_rate),
-            *(_cell(c) for c in cells[5:]),
+            *(_cell(c, wrap=i in (2, 3)) for i, c in enumerate(cells[5:])),
         ]
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return _table("scores", header, rows)
@@ -156,7 +206,8 @@ def _suite_table(report: Any, suite_rows: list[list[str]], header: list[str]) ->
         tds = [
             _cell(cells[0], link=_agent_link(s.agent)),
             _cell(cells[1], sort=s.score),
-            *(_cell(c) for c in cells[2:]),
+            _cell(cells[2]),
+            _cell(", ".join(_short(e) for e in s.envs_missing) or "-", wrap=True),
         ]
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return _table("suite", header, rows)
@@ -241,7 +292,7 @@ def _agent_drill(report: Any, agent: str) -> str:
     per_env = suite.per_env if suite is not None else {}
     rows = [
         "<tr>"
-        + _cell(s.env_id, link=_env_link(s.env_id))
+        + _cell(_short(s.env_id), link=_env_link(s.env_id), title=s.env_id)
         + _cell(_fmt(s.mean_return), sort=s.mean_return)
         + _cell(f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]", sort=s.ci_low)
         + _cell(_fmt(s.success_rate), sort=s.success_rate)
@@ -276,6 +327,8 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 
 table { border-collapse: collapse; margin: 1em 0; }
 caption { text-align: left; font-size: 13px; color: #555; padding-bottom: 4px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; font-size: 14px; }
+td { white-space: nowrap; }
+td.wrap { white-space: normal; min-width: 12em; }
 th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: nowrap; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; }
 th[aria-sort="descending"]::after { content: " \\25BC"; }

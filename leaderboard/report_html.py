@@ -156,6 +156,7 @@ def _cell(
     sort: float | None = None,
     title: str | None = None,
     wrap: bool = False,
+    after: str = "",
 ) -> str:
     attrs = "" if sort is None else f' data-sort="{sort!r}"'
     if title is not None:
@@ -165,7 +166,36 @@ def _cell(
     body = html.escape(value)
     if link is not None:
         body = f'<a href="#{link}" class="drill">{body}</a>'
-    return f"<td{attrs}>{body}</td>"
+    return f"<td{attrs}>{body}{after}</td>"
+
+
+def superseded(report: Any) -> dict[str, str]:
+    """Agents whose spec was benched later with another model: old identity -> newest one.
+
+    A retrained ``ppo:runs/x`` is a new identity; the old one's results stay in the store and
+    on the page, marked as an older model.
+    """
+    latest: dict[str, str] = {}
+    for r in report.rows:
+        stamp = str(r.get("created_at") or "")
+        if stamp > latest.get(r["agent"], ""):
+            latest[r["agent"]] = stamp
+    by_spec: dict[str, list[str]] = defaultdict(list)
+    for agent in latest:
+        by_spec[spec_of_identity(agent)].append(agent)
+    out: dict[str, str] = {}
+    for spec, identities in by_spec.items():
+        if len(identities) > 1 and spec not in identities:
+            newest = max(identities, key=lambda a: latest[a])
+            out |= {a: newest for a in identities if a != newest}
+    return out
+
+
+def _older(older: dict[str, str], agent: str) -> str:
+    newer = older.get(agent)
+    if newer is None:
+        return ""
+    return f' <span class="note" title="superseded by {html.escape(newer)}">(older model)</span>'
 
 
 def _table(table_id: str, header: list[str], rows: list[str], caption: str = "") -> str:
@@ -185,12 +215,14 @@ def _agent_link(agent: str) -> str:
     return f"agent-{slug(agent)}"
 
 
-def _scores_table(report: Any, table_rows: list[list[str]], header: list[str]) -> str:
+def _scores_table(
+    report: Any, table_rows: list[list[str]], header: list[str], older: dict[str, str]
+) -> str:
     rows = []
     for s, cells in zip(report.scores, table_rows, strict=True):
         tds = [
             _cell(_short(cells[0]), link=_env_link(s.env_id), title=s.env_id),
-            _cell(cells[1], link=_agent_link(s.agent)),
+            _cell(cells[1], link=_agent_link(s.agent), after=_older(older, s.agent)),
             _cell(cells[2], sort=s.mean_return),
             _cell(cells[3], sort=s.ci_low),
             _cell(cells[4], sort=s.success_rate),
@@ -200,11 +232,13 @@ def _scores_table(report: Any, table_rows: list[list[str]], header: list[str]) -
     return _table("scores", header, rows)
 
 
-def _suite_table(report: Any, suite_rows: list[list[str]], header: list[str]) -> str:
+def _suite_table(
+    report: Any, suite_rows: list[list[str]], header: list[str], older: dict[str, str]
+) -> str:
     rows = []
     for s, cells in zip(report.suite, suite_rows, strict=True):
         tds = [
-            _cell(cells[0], link=_agent_link(s.agent)),
+            _cell(cells[0], link=_agent_link(s.agent), after=_older(older, s.agent)),
             _cell(cells[1], sort=s.score),
             _cell(cells[2]),
             _cell(", ".join(_short(e) for e in s.envs_missing) or "-", wrap=True),
@@ -286,7 +320,7 @@ def _env_drill(report: Any, env_id: str) -> str:
     )
 
 
-def _agent_drill(report: Any, agent: str) -> str:
+def _agent_drill(report: Any, agent: str, older: dict[str, str]) -> str:
     scores = [s for s in report.scores if s.agent == agent]
     suite = next((s for s in report.suite if s.agent == agent), None)
     per_env = suite.per_env if suite is not None else {}
@@ -302,10 +336,17 @@ def _agent_drill(report: Any, agent: str) -> str:
         for s in scores
     ]
     spec = spec_of_identity(agent)
+    newer = older.get(agent)
     identity = (
         f'<p class="note">Identity: <code>{html.escape(agent)}</code> — the spec '
         f"<code>{html.escape(spec)}</code> with a hash of its model, so results of a "
-        "retrained model are never mixed with the old ones.</p>"
+        "retrained model are never mixed with the old ones."
+        + (
+            f" An older model: <code>{html.escape(newer)}</code> was benched later."
+            if newer
+            else ""
+        )
+        + "</p>"
         if spec != agent
         else ""
     )
@@ -420,6 +461,7 @@ def render_html(
 ) -> str:
     """The page (see the module docstring); the report module passes its tables and sections."""
     pngs = plot_pngs(report)
+    older = superseded(report)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     agents = sorted({s.agent for s in report.scores})
     envs = report.envs
@@ -443,9 +485,9 @@ tasks; an episode cut short without success is a failure. Suite score: per env,
 sort; click an env or an agent for its details. Agents built from a model file or a server
 are named by what they are (<code>spec@model-hash</code>).</p>
 <h2>Suite</h2>
-{_suite_table(report, suite_rows, suite_header)}
+{_suite_table(report, suite_rows, suite_header, older)}
 <h2>Per environment</h2>
-{_scores_table(report, table_rows, header)}
+{_scores_table(report, table_rows, header, older)}
 <h2>Plots</h2>
 <img id="plot-scores" alt="score per environment with 95% CIs"
  src="data:image/png;base64,{pngs["scores"]}">
@@ -454,7 +496,7 @@ are named by what they are (<code>spec@model-hash</code>).</p>
 {"".join(_env_drill(report, e) for e in envs)}
 </section>
 <section id="by-agent"><h2>By agent</h2>
-{"".join(_agent_drill(report, a) for a in agents)}
+{"".join(_agent_drill(report, a, older) for a in agents)}
 </section>
 {"".join(sections)}
 {render_viewer(report.episodes_shown)}

@@ -78,3 +78,26 @@ def test_a_rerun_resumes_under_the_identity_and_a_new_model_runs_again(tmp_path,
     with ResultsStore(db) as store:
         agents = {r["agent"] for r in store.rows()}
     assert agents == {"count-expert@aaa", "count-expert@bbb"}
+
+
+def test_the_page_marks_the_older_model_of_a_retrained_agent(tmp_path, with_expert, monkeypatch):
+    from rewardgym.leaderboard import identity
+    from rewardgym.leaderboard.report import build_report, render
+
+    # count-expert stands in for a model-backed agent: identities "<spec>@<hash>"
+    monkeypatch.setattr(identity, "spec_of_identity", lambda a: a.rpartition("@")[0] or a)
+    monkeypatch.setattr(
+        "rewardgym.leaderboard.report_html.spec_of_identity", identity.spec_of_identity
+    )
+    db = tmp_path / "r.sqlite"
+    for model in ("aaa", "bbb"):  # trained, then retrained
+        jobs = plan(
+            [with_expert], [COUNT], range(2), identities={with_expert: f"count-expert@{model}"}
+        )
+        with ResultsStore(db) as store:
+            run_bench(jobs, store)
+    with ResultsStore(db, readonly=True) as store:
+        page = render(build_report(store.rows()), "html")
+    assert page.count("(older model)") == 2  # suite and per-env rows of count-expert@aaa
+    assert 'title="superseded by count-expert@bbb"' in page
+    assert "An older model: <code>count-expert@bbb</code> was benched later." in page

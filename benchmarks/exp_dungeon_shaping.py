@@ -18,7 +18,8 @@ Each (arm, seed) trains ``rewardgym.agents.sb3.train_ppo`` (``--policy cnn``: th
 ``result.json`` there (training success curve, evaluation of the deterministic policy on
 ``--eval`` unshaped episodes); runs already done are skipped, so arms can run in separate
 processes. ``--plot`` gathers every result into ``OUT/results.json`` and draws the success
-curves (mean and min-max over seeds) to ``OUT/curves.png``.
+curves (mean and min-max over seeds) to ``OUT/curves.png`` (``--compare DIR ...``: one more panel
+per folder, e.g. the same arms with ``--policy mlp``).
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/exp_dungeon_shaping.py --arms sparse,offset
 --steps 40000 --policy cnn`` then ``... --plot``.
@@ -129,44 +130,61 @@ def run_one(args: argparse.Namespace, arm: str, seed: int, out: Path) -> None:
     print(json.dumps({k: result[k] for k in ("arm", "seed", "wall_s", "evaluation")}), flush=True)
 
 
+def _gather(out: Path) -> dict[str, list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(out.glob("*-s*/result.json")):
+        res = json.loads(path.read_text())
+        results.setdefault(res["arm"], []).append(res)
+    return results
+
+
 def plot(args: argparse.Namespace, out: Path) -> None:
+    """Gather ``out`` (and each ``--compare`` folder, one panel each) into results and curves."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    results: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(out.glob("*-s*/result.json")):
-        res = json.loads(path.read_text())
-        results.setdefault(res["arm"], []).append(res)
-    summary = {"env": args.env, "env_kwargs": args.env_kwargs, "arms": {}}
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    for arm in [a for a in ARMS if a in results]:
-        runs = results[arm]
-        steps = runs[0]["steps"]
-        curves = np.array([r["curve"] for r in runs], dtype=float)
-        finals = [r["evaluation"]["success_rate"] for r in runs]
-        xs = np.linspace(0, steps, curves.shape[1] + 1)[1:]
-        mean = np.nanmean(curves, axis=0)
-        label = f"{arm} (eval {np.mean(finals):.2f}, {len(runs)} seeds)"
-        ax.plot(xs, mean, label=label)
-        ax.fill_between(xs, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), alpha=0.2)
-        summary["arms"][arm] = {
-            "seeds": [r["seed"] for r in runs],
-            "steps": steps,
-            "eval_success": finals,
-            "train_first_quarter": [float(np.nanmean(c[: len(c) // 4])) for c in curves],
-            "train_last_quarter": [float(np.nanmean(c[-len(c) // 4 :])) for c in curves],
-            "wall_s": [r["wall_s"] for r in runs],
-        }
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("training success rate (sampled actions)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"PPO ({args.policy}) on {args.env.split('/')[-1]} {args.env_kwargs}", fontsize=8)
-    ax.legend(fontsize=8, loc="center right")
+    folders = [out, *(Path(p) for p in args.compare)]
+    fig, axes = plt.subplots(
+        1, len(folders), figsize=(6.4 * len(folders), 4), sharey=True, squeeze=False
+    )
+    summary: dict[str, Any] = {"env": args.env, "env_kwargs": args.env_kwargs}
+    for folder, ax in zip(folders, axes[0]):
+        results = _gather(folder)
+        arms: dict[str, Any] = {}
+        policy = "?"
+        for arm in [a for a in ARMS if a in results]:
+            runs = results[arm]
+            policy = runs[0]["policy"]
+            steps = runs[0]["steps"]
+            curves = np.array([r["curve"] for r in runs], dtype=float)
+            finals = [r["evaluation"]["success_rate"] for r in runs]
+            xs = np.linspace(0, steps, curves.shape[1] + 1)[1:]
+            label = f"{arm} (eval {np.mean(finals):.2f}, {len(runs)} seeds)"
+            ax.plot(xs, np.nanmean(curves, axis=0), label=label, color=f"C{ARMS.index(arm)}")
+            ax.fill_between(
+                xs, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), alpha=0.2,
+                color=f"C{ARMS.index(arm)}",
+            )  # fmt: skip
+            arms[arm] = {
+                "seeds": [r["seed"] for r in runs],
+                "steps": steps,
+                "eval_success": finals,
+                "train_first_quarter": [float(np.nanmean(c[: len(c) // 4])) for c in curves],
+                "train_last_quarter": [float(np.nanmean(c[-len(c) // 4 :])) for c in curves],
+                "wall_s": [r["wall_s"] for r in runs],
+            }
+        summary[str(folder)] = {"policy": policy, "arms": arms}
+        ax.set_xlabel("environment steps")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"PPO, {policy} policy", fontsize=9)
+        ax.legend(fontsize=8, loc="center right")
+    axes[0][0].set_ylabel("training success rate (sampled actions)")
+    fig.suptitle(f"{args.env.split('/')[-1]} {args.env_kwargs}", fontsize=8)
     fig.savefig(out / "curves.png", dpi=110, bbox_inches="tight")
     (out / "results.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary["arms"], indent=1))
+    print(json.dumps(summary, indent=1))
 
 
 def main() -> None:
@@ -188,6 +206,9 @@ def main() -> None:
     parser.add_argument("--eval", type=int, default=50, help="unshaped evaluation episodes")
     parser.add_argument("--out", default="runs/exp_dungeon_shaping")
     parser.add_argument("--plot", action="store_true", help="gather the results and plot")
+    parser.add_argument(
+        "--compare", nargs="*", default=[], help="with --plot: more result folders, one panel each"
+    )
     args = parser.parse_args()
     import torch
 

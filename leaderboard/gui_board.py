@@ -51,8 +51,12 @@ class GuiAgentScore:
 
 
 def _component(row: Mapping[str, Any], name: str) -> float:
-    raw = row.get("components_json") or "{}"
-    comps = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    """A component's episode sum from a stored row (``components``) or a runner row
+    (``components_json``)."""
+    comps = row.get("components")
+    if comps is None:
+        raw = row.get("components_json") or "{}"
+        comps = json.loads(raw) if isinstance(raw, str) else raw
     return float(comps.get(name, 0.0))
 
 

@@ -10,6 +10,7 @@ from rewardgym.agents import make_agent
 from rewardgym.leaderboard.gui_board import gui_md, gui_scores, gui_section, spearman
 from rewardgym.leaderboard.report import MD_SECTIONS, REPORT_SECTIONS
 from rewardgym.leaderboard.runner import EpisodeJob, run_episode
+from rewardgym.leaderboard.store import ResultsStore
 
 ENVS = ("rewardgym/GUI-Online-v0", "rewardgym/GUI-SemiOnline-v0", "rewardgym/GUI-Offline-v0")
 
@@ -26,8 +27,21 @@ def rows():
     return out
 
 
-def test_scores_per_agent(rows):
-    scores = {s.agent: s.metrics for s in gui_scores(rows)}
+@pytest.fixture(scope="module")
+def stored(rows, tmp_path_factory):
+    """The same rows as the report reads them back from the results store."""
+    store = ResultsStore(tmp_path_factory.mktemp("db") / "results.sqlite")
+    for row in rows:
+        store.add(row)
+    store.flush()
+    out = list(store.rows())
+    store.close()
+    return out
+
+
+@pytest.mark.parametrize("source", ["rows", "stored"])
+def test_scores_per_agent(source, request):
+    scores = {s.agent: s.metrics for s in gui_scores(request.getfixturevalue(source))}
     expert = scores["gui-expert"]
     for metric in ("online success", "SOP TSR", "SOP PG", "single-step accuracy"):
         assert expert[metric][0] == 1.0 and expert[metric][3] == 8

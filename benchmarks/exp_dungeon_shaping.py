@@ -130,6 +130,12 @@ def run_one(args: argparse.Namespace, arm: str, seed: int, out: Path) -> None:
     print(json.dumps({k: result[k] for k in ("arm", "seed", "wall_s", "evaluation")}), flush=True)
 
 
+def _first_above(xs: np.ndarray, curve: np.ndarray, level: float) -> int | None:
+    """End of the first step window whose training success reaches ``level`` (None: never)."""
+    hits = np.flatnonzero(np.nan_to_num(curve) >= level)
+    return int(xs[hits[0]]) if hits.size else None
+
+
 def _gather(out: Path) -> dict[str, list[dict[str, Any]]]:
     results: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(out.glob("*-s*/result.json")):
@@ -173,6 +179,7 @@ def plot(args: argparse.Namespace, out: Path) -> None:
                 "eval_success": finals,
                 "train_first_quarter": [float(np.nanmean(c[: len(c) // 4])) for c in curves],
                 "train_last_quarter": [float(np.nanmean(c[-len(c) // 4 :])) for c in curves],
+                "steps_to_half": [_first_above(xs, c, 0.5) for c in curves],
                 "wall_s": [r["wall_s"] for r in runs],
             }
         summary[str(folder)] = {"policy": policy, "arms": arms}

@@ -36,7 +36,12 @@ from rewardgym.envs.search import QATask
 from rewardgym.errors import ConfigError
 
 __all__ = [
+    "Abstainer",
+    "AlwaysSearch",
     "KnowledgeAgent",
+    "Memoriser",
+    "NeverSearch",
+    "SearchOracle",
     "knowledge_draw",
     "make_abstainer",
     "make_always_search",
@@ -182,23 +187,45 @@ class KnowledgeAgent:
         return f"<answer>{guess}</answer>"
 
 
-def _agent(env: Any, **kwargs: Any) -> KnowledgeAgent:
+class SearchOracle(KnowledgeAgent):
+    """Searches each hop of the question's path and answers; abstains at once on unanswerable
+    questions (privileged: 1.0 on every question)."""
+
+
+class Memoriser(KnowledgeAgent):
+    """Knows a seeded fraction p of the pages and searches only the hops it does not know;
+    with p:q it believes it knows q >= p and answers the difference wrongly (miscalibrated)."""
+
+
+class AlwaysSearch(KnowledgeAgent):
+    """Knows half the pages but searches the whole hop path on every question."""
+
+
+class NeverSearch(KnowledgeAgent):
+    """Knows half the pages, never searches, and guesses what it does not know."""
+
+
+class Abstainer(KnowledgeAgent):
+    """Abstains at once on every question (right only on unanswerable ones)."""
+
+
+def _agent(env: Any, cls: type[KnowledgeAgent], **kwargs: Any) -> Any:
     unwrapped = getattr(env, "unwrapped", env)
     tasks = getattr(unwrapped, "tasks", None)
     corpus = getattr(unwrapped, "corpus", None)
     if tasks is None or corpus is None:
         raise ConfigError(f"{kwargs.get('name')} needs a search env (rewardgym/SearchQA-*)")
     titles = [page.title.split(" (")[0] for page in corpus.pages[:2000]]
-    return KnowledgeAgent(tasks, titles, **kwargs)
+    return cls(tasks, titles, **kwargs)
 
 
-def make_search_oracle(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
+def make_search_oracle(env: Any, arg: str | None = None, **kwargs: Any) -> SearchOracle:
     """Registry factory: ``search-oracle``."""
-    return _agent(env, know=0.0, search="when-unknown", probe_unanswerable=False,
+    return _agent(env, SearchOracle, know=0.0, search="when-unknown", probe_unanswerable=False,
                   name="search-oracle", **kwargs)  # fmt: skip
 
 
-def make_memoriser(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
+def make_memoriser(env: Any, arg: str | None = None, **kwargs: Any) -> Memoriser:
     """Registry factory: ``memoriser:<p>`` or ``memoriser:<p>:<q>`` (believes it knows ``q``)."""
     parts = (arg or "0.5").split(":")
     try:
@@ -211,20 +238,21 @@ def make_memoriser(env: Any, arg: str | None = None, **kwargs: Any) -> Knowledge
         raise ConfigError(f"memoriser:{arg}: at most two numbers, <p>:<q>")
     know = values[0]
     believe = values[1] if len(values) == 2 else know
-    return _agent(env, know=know, believe=believe, search="when-unknown",
+    return _agent(env, Memoriser, know=know, believe=believe, search="when-unknown",
                   name=f"memoriser:{arg or '0.5'}", **kwargs)  # fmt: skip
 
 
-def make_always_search(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
+def make_always_search(env: Any, arg: str | None = None, **kwargs: Any) -> AlwaysSearch:
     """Registry factory: ``always-search``."""
-    return _agent(env, know=0.5, search="always", name="always-search", **kwargs)
+    return _agent(env, AlwaysSearch, know=0.5, search="always", name="always-search", **kwargs)
 
 
-def make_never_search(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
+def make_never_search(env: Any, arg: str | None = None, **kwargs: Any) -> NeverSearch:
     """Registry factory: ``never-search``."""
-    return _agent(env, know=0.5, search="never", abstain=False, name="never-search", **kwargs)
+    return _agent(env, NeverSearch, know=0.5, search="never", abstain=False,
+                  name="never-search", **kwargs)  # fmt: skip
 
 
-def make_abstainer(env: Any, arg: str | None = None, **kwargs: Any) -> KnowledgeAgent:
+def make_abstainer(env: Any, arg: str | None = None, **kwargs: Any) -> Abstainer:
     """Registry factory: ``abstainer``."""
-    return _agent(env, abstain_always=True, name="abstainer", **kwargs)
+    return _agent(env, Abstainer, abstain_always=True, name="abstainer", **kwargs)

@@ -493,15 +493,18 @@ class SocialGame:
             self._tell_all("The vote begins: vote for a living player to eject, or skip.")
 
     def speak(self, message: str) -> None:
-        """The current speaker says ``message`` (already checked and cleaned by the env)."""
+        """The current speaker says ``message`` (already checked and cleaned by the env).
+
+        The transcript shows it on one line (line breaks become spaces), so that a message can
+        never pass for a line of the game's own narration.
+        """
         s = self.speaker
-        for seat in range(self.n):
-            if seat == s:
-                self._tell(seat, f'You said: "{message}"')
-        self.public_log.append(f'[{self.tick}] {self.names[s]}: "{message}"')
+        said = " ".join(message.splitlines()) if "\n" in message or "\r" in message else message
+        self._tell(s, f'You said: "{said}"')
+        self.public_log.append(f'[{self.tick}] {self.names[s]}: "{said}"')
         for seat in range(self.n):
             if seat != s:
-                self._tell(seat, f'{self.names[s]} said: "{message}"')
+                self._tell(seat, f'{self.names[s]} said: "{said}"')
         self.message += 1
         self.phase = SURVEY
 

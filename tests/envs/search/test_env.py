@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rewardgym  # noqa: F401  (registers the ids)
 from rewardgym.contract import invariant_error
@@ -248,3 +250,27 @@ def test_tokens_over_budget_cut_the_turn():
     assert truncated and not terminated and reward == 0.0
     assert "tokens" in info["truncation_reason"] and info["answer"] is None
     assert info["invalid_action"] is None
+
+
+_FUZZ_ENV = None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=120),
+                          st.sampled_from(["<search>city</search>", "<open>city-000001</open>",
+                                           "<answer>1900</answer>", "<abstain/>",
+                                           "<search>unclosed", "search(x)"])),
+                min_size=1, max_size=6))  # fmt: skip
+def test_any_sequence_of_turns_keeps_the_contract(actions):
+    global _FUZZ_ENV
+    if _FUZZ_ENV is None:
+        _FUZZ_ENV = _env(max_searches=2, max_turns=4)
+    env = _FUZZ_ENV
+    env.reset(seed=len(actions))
+    for action in actions:
+        obs, reward, terminated, truncated, info = _step(env, action)
+        assert env.observation_space.contains(obs)
+        assert info["cost"]["searches"] <= 2 and reward in (0.0, 1.0)
+        if terminated or truncated:
+            assert info["success"] is not None
+            break

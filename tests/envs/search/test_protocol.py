@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardgym.envs.search import Invalid, Move, parse_action
 
@@ -135,3 +137,21 @@ def test_bad_tool_calls_are_invalid(call, reason):
 def test_non_text_actions_are_a_caller_error():
     with pytest.raises(TypeError):
         parse_action(42)
+
+
+_PIECES = st.sampled_from(["<search>", "</search>", "<answer>", "</answer>", "<think>",
+                           "</think>", "<abstain/>", "<open>", "</open>", "< search >", "<",
+                           ">", "/", "Paris", " ", "\n", "search(", ")", '{"name": "search"',
+                           "}", "I don't know", "\x00", "\udcff"])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(_PIECES, max_size=12).map("".join),
+                 st.binary(max_size=64)))  # fmt: skip
+def test_parse_never_raises_on_agent_output(action):
+    result = parse_action(action)
+    assert isinstance(result, (Move, Invalid))
+    if isinstance(result, Invalid):
+        assert result.reason
+    elif result.kind in ("search", "open", "answer"):
+        assert result.argument.strip()

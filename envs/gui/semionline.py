@@ -27,7 +27,7 @@ class GuiReplayConfig(GuiConfig):
     dataset_dir: str | None = None
     patch_threshold: int = Field(0, ge=0, le=100)
     patch_mode: PatchMode = "expert_thought"
-    cache_trajectories: int = Field(256, ge=1)
+    cache_trajectories: int = Field(32, ge=1)
 
     @model_validator(mode="after")
     def _dataset_exists(self) -> GuiReplayConfig:
@@ -85,12 +85,12 @@ class _ReplayBase(GuiEnvBase):
         """The expert trajectory of ``task_id``: from the dataset, or recorded once and cached."""
         if task_id in self._loaded:
             return self._loaded[task_id]
-        found = self._recorded.get(task_id)
+        found = self._recorded.pop(task_id, None)  # re-inserted last: least recently used goes
         if found is None:
             found = self._record(task_id)
             if len(self._recorded) >= self.config.cache_trajectories:
                 self._recorded.pop(next(iter(self._recorded)))
-            self._recorded[task_id] = found
+        self._recorded[task_id] = found
         return found
 
     def _default_ids(self) -> list[str]:
@@ -204,7 +204,8 @@ class GuiSemiOnlineEnv(_ReplayBase):
       from the simulator).
     * ``patch_threshold``: patches allowed per episode (0; the released UI-S1 script uses 2).
     * ``patch_mode``: ``"expert_thought"`` (default), ``"self_thought"`` or ``"action_only"``.
-    * ``cache_trajectories``: recorded trajectories kept in memory (256).
+    * ``cache_trajectories``: recorded trajectories kept in memory (32; with 540x1200 frames
+      a trajectory holds ~12 MB, and recording one again costs a few renders).
 
     ## Version History
 

@@ -18,7 +18,7 @@ from rewardgym.envs.social.actions import (
     read_index,
     split_action,
 )
-from rewardgym.envs.social.config import PHASES, SocialConfig, make_config
+from rewardgym.envs.social.config import PHASES, ActionLayout, SocialConfig, make_config
 from rewardgym.envs.social.game import (
     GAMEPLAY,
     SPEAK,
@@ -179,7 +179,7 @@ class SocialDeductionEnv(ParallelEnv):
         self.agents: list[str] = []
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
         self.game: SocialGame | None = None
-        layout_size = 7 + 3 * n + 1
+        layout_size = ActionLayout(n).size
         r = c.num_rooms
         self._observation_spaces = {
             a: spaces.Dict(
@@ -369,9 +369,11 @@ class SocialDeductionEnv(ParallelEnv):
         game: SocialGame,
         fields: list[dict[str, Any]],
         given: list[bool],
-        masks: list[np.ndarray],
+        masks: np.ndarray,
         invalid: list[list[str]],
     ) -> list[int]:
+        """Each seat's gameplay action index: its own where the mask allows it, else wait
+        (or "none" while busy), with the reason added to ``invalid``."""
         lay = game.layout
         choices = [lay.NONE] * game.n
         for s in range(game.n):

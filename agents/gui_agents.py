@@ -18,13 +18,13 @@ order on each step, at most one of them applies.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from rewardgym.envs.gui.actions import BUTTONS, DIRECTIONS, GuiAction
+from rewardgym.envs.gui.env import screen_elements
 from rewardgym.errors import ConfigError
 
 __all__ = [
@@ -134,14 +134,8 @@ class GuiNoisyAgent:
         return items[int(self._rng.integers(len(items)))]
 
     def _clickables(self) -> list[tuple[int, int, int, int]]:
-        boxes = []
-        for line in self.env.current_a11y().splitlines():
-            head, sep, body = line.partition(": ")
-            if sep and head.startswith("UI element "):
-                element = json.loads(body)
-                if element.get("clickable"):
-                    boxes.append(tuple(element["bbox"]))
-        return boxes
+        elements = screen_elements(self.env.current_a11y())
+        return [tuple(e["bbox"]) for e in elements if e.get("clickable")]
 
     def _wrong_type(self, action: GuiAction) -> GuiAction:
         kinds = [k for k in ("click", "swipe", "wait", "system_button", "type") if k != action.type]

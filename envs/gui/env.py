@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rewardgym.envs.base import AgenticEnv
 from rewardgym.envs.gui.actions import (
+    ACTION_TYPES,
+    BUTTONS,
+    DIRECTIONS,
     ActionError,
     GuiAction,
     from_structured,
@@ -153,8 +156,6 @@ class GuiEnvBase(AgenticEnv):
         """``action`` in this env's action format (text with its thought, or a structured dict)."""
         if self.config.action_format == "text":
             return action.to_text()
-        from rewardgym.envs.gui.actions import ACTION_TYPES, BUTTONS, DIRECTIONS
-
         return {
             "action_type": ACTION_TYPES.index(action.type),
             "coordinate": np.array([action.x or 0, action.y or 0], dtype=np.int64),
@@ -182,7 +183,6 @@ class GuiEnvBase(AgenticEnv):
             obs["screenshot"] = self._fit(frame)
         keep = self._history[-self.config.history_steps :] if self.config.history_steps else []
         obs["history"] = "\n".join(keep)
-        self._last_obs = obs
         return obs
 
     def _fit(self, frame: np.ndarray | None) -> np.ndarray:

@@ -9,15 +9,21 @@ the given rates, drawn from its own seeded generator:
 * ``element``: a click or long press on another clickable element of the screen;
 * ``args``: the right type with wrong arguments (a point far off the target, the opposite
   swipe, another text, app or button);
-* ``thought``: the thought block left out (costs only the ``format`` term).
+* ``thought``: the thought block left out (costs only the ``format`` term);
+* ``task``: a task-level gap — for this fraction of task instances (chosen by a hash of the
+  task id, so the same instances in every mode: online, semi-online, each offline step) the
+  agent errs on every step (a wrong element where there is one, else wrong arguments, else
+  a wrong type). Its errors cluster by task instead of spreading over steps.
 
 The spec is ``kind=rate`` pairs (``gui-noisy:type=0.05,args=0.1,element=0.1,thought=0.3``) or
-one rate for all four (``gui-noisy:0.1``). ``type``, ``element`` and ``args`` are tried in that
-order on each step, at most one of them applies.
+one rate for the four step-level kinds (``gui-noisy:0.1``: type, element, args and thought).
+``type``, ``element`` and ``args`` are tried in that order on each step, at most one of them
+applies.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any
 
@@ -35,7 +41,9 @@ __all__ = [
     "parse_noise_spec",
 ]
 
-NOISE_KINDS = ("type", "element", "args", "thought")
+NOISE_KINDS = ("type", "element", "args", "thought", "task")
+#: The step-level kinds, tried in this order on each step (at most one applies).
+_STEP_KINDS = ("type", "element", "args")
 _WRONG_TEXTS = ("hello", "ok", "settings", "12:00", "none")
 _APPS = ("Settings", "Contacts", "Messages", "Calendar", "Notes", "Shop", "Files", "Clock")
 
@@ -76,7 +84,10 @@ def parse_noise_spec(spec: str | None) -> dict[str, float]:
         return rates
     try:
         if "=" not in spec:
-            return dict.fromkeys(NOISE_KINDS, _rate(float(spec)))
+            return {
+                **rates,
+                **dict.fromkeys(("type", "element", "args", "thought"), _rate(float(spec))),
+            }
         for part in spec.split(","):
             kind, _, value = part.partition("=")
             kind = kind.strip()
@@ -114,9 +125,24 @@ class GuiNoisyAgent:
         self._rng = np.random.default_rng(seed)
         self.errors = dict.fromkeys(NOISE_KINDS, 0)
 
+    def lost_on(self, task_id: str) -> bool:
+        """Whether this agent cannot do ``task_id`` (the ``task`` kind; ``@step`` suffixes of
+        offline ids are ignored, so every mode agrees)."""
+        if not self.rates["task"]:
+            return False
+        base = task_id.partition("@")[0]
+        digest = hashlib.sha256(f"gui-noisy-task|{base}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < self.rates["task"]
+
     def act(self, observation: Any, info: dict[str, Any]) -> Any:
         action = self.env.expert_gui_action()
-        for kind in ("type", "element", "args"):
+        if self.lost_on(str(info.get("task_id", ""))):
+            for kind in ("element", "args", "type"):
+                changed = getattr(self, f"_wrong_{kind}")(action)
+                if changed is not None:
+                    self.errors["task"] += 1
+                    return self.env.format_action(changed)
+        for kind in _STEP_KINDS:
             if self.rates[kind] and self._rng.random() < self.rates[kind]:
                 changed = getattr(self, f"_wrong_{kind}")(action)
                 if changed is not None:

@@ -12,7 +12,8 @@ both arms alike):
    overhead is the last ratio. Skipped when Chromium is missing.
 
 ``--claim``: UI-S1's central claim measured on the phone. For agents of graded skill (the
-expert, ``gui-noisy`` at several rates and kinds, ``random``) over >= 200 task instances: online
+expert, ``gui-noisy`` at several rates and kinds, ``random``; errors spread over steps, and
+errors clustered by task instance) over >= 200 task instances: online
 success on ``GUI-Online-v0``, SOP (TSR, PG) on ``GUI-SemiOnline-v0`` (no patches) and single-step
 accuracy on every step of the same trajectories; then Spearman(SOP, online) and
 Spearman(single-step, online) across agents with bootstrap CIs (tasks resampled). Writes
@@ -183,6 +184,11 @@ CLAIM_AGENTS = (
     "gui-noisy:element=0.3",
     "gui-noisy:thought=1",
     "random",
+    # errors clustered by task instance (a task-level skill gap), beside the spread ones above
+    "gui-noisy:task=0.15",
+    "gui-noisy:task=0.3",
+    "gui-noisy:task=0.5",
+    "gui-noisy:task=0.2,args=0.05",
 )
 
 
@@ -253,8 +259,17 @@ def measure_claim(instances: int, n_boot: int = 1000) -> dict[str, Any]:
         for m, v in boots.items()
     }
     diff_ci = [float(np.nanquantile(diffs, 0.025)), float(np.nanquantile(diffs, 0.975))]
-    return {"tasks": len(ids), "agents": table, "spearman": point, "spearman_ci95": ci,
-            "tsr_minus_single_ci95": diff_ci, "n_boot": n_boot}  # fmt: skip
+    result = {"tasks": len(ids), "agents": table, "spearman": point, "spearman_ci95": ci,
+              "tsr_minus_single_ci95": diff_ci, "n_boot": n_boot}  # fmt: skip
+    spread = [a for a in agents if "task=" not in a]
+    if len(spread) < len(agents):  # the same statistics over the spread-error agents alone
+        sub = {a: per_agent[a] for a in spread}
+        on = [float(np.mean(sub[a]["online"])) for a in spread]
+        result["spread_only_spearman"] = {
+            m: spearman([float(np.mean(sub[a][m])) for a in spread], on)
+            for m in ("tsr", "pg", "single")
+        }
+    return result
 
 
 def plot_claim(result: dict[str, Any], path: pathlib.Path) -> None:

@@ -37,7 +37,13 @@ def test_the_expert_agent_succeeds(env_id):
 
 
 def test_noise_specs():
-    assert parse_noise_spec("0.2") == {"type": 0.2, "element": 0.2, "args": 0.2, "thought": 0.2}
+    assert parse_noise_spec("0.2") == {
+        "type": 0.2,
+        "element": 0.2,
+        "args": 0.2,
+        "thought": 0.2,
+        "task": 0.0,
+    }
     assert parse_noise_spec("args=0.5,thought=1")["args"] == 0.5
     for bad in ("colour=0.1", "args=2", "args=lots"):
         with pytest.raises(ConfigError):
@@ -61,6 +67,20 @@ def test_gui_noisy_errs_at_the_rate_it_is_given(spec, level, rate):
         observed = np.mean([i["action_level"] == level for i in infos])
     assert len(infos) > 250
     assert abs(observed - rate) < 0.08, (spec, observed)
+
+
+def test_task_level_gaps_are_the_same_task_instances_in_every_mode():
+    ids = [f"{t}#{s}" for t in ("contacts.add", "shop.buy_named", "clock.timer") for s in range(10)]
+    online = gym.make("rewardgym/GUI-Online-v0", observation="a11y")
+    offline = gym.make("rewardgym/GUI-Offline-v0", observation="a11y", instances=10)
+    agent = make_agent("gui-noisy:task=0.4", online)
+    lost = [agent.lost_on(t) for t in ids]
+    assert 0 < sum(lost) < len(ids)
+    for task_id, is_lost in zip(ids, lost):
+        assert play(online, agent, 0, {"task_id": task_id})[-1]["success"] is (not is_lost)
+        offline_agent = make_agent("gui-noisy:task=0.4", offline)
+        info = play(offline, offline_agent, 0, {"task_id": f"{task_id}@1"})[-1]
+        assert info["matched"] is (not is_lost)
 
 
 def test_wrong_element_clicks_another_clickable_element():

@@ -300,6 +300,7 @@ class _Grader:
         self.plan_from = 0  # the index of the test the plan's first call is for
         self.made = 0  # how many of them the tests have made
         self.hidden_from = 0  # tests from this index on are hidden (they run last)
+        self.next_batch: Sequence[TestCase] | None = None  # the hidden tests, to prefetch
         self.test_index = -1  # the test now running (-1: loading)
 
     def open(self) -> Session:
@@ -359,6 +360,12 @@ class _Grader:
         finally:
             self.sandbox_s += time.perf_counter() - start
 
+    def send_hidden(self) -> None:
+        """Prefetch the hidden tests' calls (once, after every visible call)."""
+        tests, self.next_batch = self.next_batch, None
+        if tests is not None:
+            self.prefetch(tests, self.hidden_from)
+
     def check_test_done(self, index: int) -> None:
         """Raise :class:`_Diverged` unless test ``index`` made its prefetched call."""
         offset = index - self.plan_from
@@ -381,6 +388,7 @@ class _Grader:
             ):
                 raise _Diverged
             self.made += 1
+            planned = True
             ask = self.session.receive
         else:
             _guest.encode(args)  # refuse non-plain arguments here, in the grader
@@ -390,6 +398,7 @@ class _Grader:
                 if session.load_error:
                     self.drop()
                     raise CandidateDied("the candidate program failed to load on restart")
+            planned = False
             ask = functools.partial(self.session.call, args, kwargs)  # type: ignore[union-attr]
         start = time.perf_counter()
         try:
@@ -413,6 +422,10 @@ class _Grader:
         if type(answer) is not dict:
             self.drop()
             raise CandidateDied("the candidate sent a malformed answer and was stopped")
+        if planned and self.next_batch and self.plan_from + self.made == self.hidden_from:
+            # the last visible test's one call is answered: no visible call is left, so the
+            # hidden calls may go now, while this test checks its answer
+            self.send_hidden()
         self._keep(answer.get("stdout"), answer.get("stderr"))
         if answer.get("ok") is True:
             try:
@@ -570,9 +583,11 @@ def _grade(
     try:
         if pipeline:
             grader.prefetch(tests, 0, hidden_from or None)
+            if 0 < hidden_from < len(tests):
+                grader.next_batch = tests
         for index, test in enumerate(tests):
-            if index == hidden_from and index and pipeline:  # every visible test is done
-                grader.prefetch(tests, index)
+            if index == hidden_from:  # every visible test is done (if not sent already)
+                grader.send_hidden()
             grader.test_index = index
             if grader.clock.left() <= 0:
                 grader.clock.over = True

@@ -30,6 +30,7 @@ from gymnasium import spaces
 from rewardgym.spaces import text
 
 __all__ = [
+    "ACTION_PROMPT",
     "ACTION_TYPES",
     "BUTTONS",
     "DIRECTIONS",
@@ -53,6 +54,21 @@ _POINT_TYPES = ("click", "long_press")
 _TEXT_TYPES = ("type", "answer", "key", "open")
 _THOUGHT = re.compile(r"<(thinking|think|thought)>(.*?)</\1>", re.S | re.I)
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.S | re.I)
+
+
+#: How to answer, for a language-model agent's prompt (the format :func:`parse_action` reads).
+ACTION_PROMPT = """Reply with an optional thought and one tool call:
+<thinking>
+what you see and why you act
+</thinking>
+<tool_call>
+{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [x, y]}}
+</tool_call>
+Actions: click / long_press {"coordinate": [x, y]} (pixels, as the UI elements' bbox);
+swipe {"direction": "up" | "down" | "left" | "right"} (the finger's; up shows what is below);
+type {"text"} (into the focused field); answer {"text"}; key {"text": "enter" | "backspace" | ...};
+open {"text": app name}; system_button {"button": "back" | "home" | "enter"}; wait;
+terminate {"status": "success" | "failure"} when the task is done."""
 
 
 class ActionError(ValueError):

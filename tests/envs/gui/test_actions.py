@@ -13,6 +13,19 @@ from rewardgym.envs.gui.actions import from_structured
 W, H = 1080, 2400
 
 
+def test_the_prompts_example_is_a_valid_action():
+    from rewardgym.envs.gui.actions import ACTION_PROMPT
+
+    example = (
+        ACTION_PROMPT.split("tool call:\n", 1)[1]
+        .split("\nActions:")[0]
+        .replace("[x, y]", "[10, 20]")
+    )
+    assert parse_action(example, width=W, height=H) == GuiAction(
+        "click", x=10, y=20, thought="what you see and why you act"
+    )
+
+
 def test_the_tool_call_form_round_trips_with_its_thought():
     action = GuiAction("click", x=540, y=730, thought="Tap Wi-Fi.")
     text = action.to_text()

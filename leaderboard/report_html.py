@@ -74,7 +74,7 @@ def plot_pngs(report: Any) -> dict[str, str]:
     for ax, env in zip(axes.flat, envs, strict=False):
         ss = per_env[env]
         ys = range(len(ss))
-        bars = ax.barh(
+        ax.barh(
             ys,
             [s.mean_return for s in ss],
             xerr=[
@@ -85,10 +85,16 @@ def plot_pngs(report: Any) -> dict[str, str]:
             capsize=2,
             height=0.7,
         )
-        # the value beside each bar: a score of 0 has no bar to see
-        ax.bar_label(
-            bars, labels=[f"{s.mean_return:.2f}" for s in ss], padding=3, fontsize="x-small"
-        )
+        # the value beside each bar, past its whisker: a score of 0 has no bar to see
+        for y, sc in zip(ys, ss, strict=True):
+            ax.annotate(
+                f"{sc.mean_return:.2f}",
+                (max(sc.mean_return, sc.ci_high, 0.0), y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="x-small",
+            )
         low = min([0.0, *(s.ci_low for s in ss)])
         high = max([0.0, *(s.ci_high for s in ss)])
         if low >= 0.0 and high <= 1.0:

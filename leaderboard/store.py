@@ -250,6 +250,12 @@ class ResultsStore:
         missing = parent
         while not missing.parent.exists() and missing.parent != missing:
             missing = missing.parent
+        if missing.exists() or not missing.parent.is_dir():
+            blocker = missing if missing.exists() else missing.parent
+            raise StoreError(
+                f"{blocker} is a file, not a folder, so {self.path} cannot be created there; "
+                "pass another --db path"
+            )
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

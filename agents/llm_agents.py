@@ -196,6 +196,20 @@ TEMPLATES: dict[str, PromptTemplate] = {
         stop=("\n",),
         history_turns=0,  # the observation is the full state; history only costs tokens
     ),
+    "search": PromptTemplate(
+        family="search",
+        system=(
+            "You answer questions. Searching costs money: search only when you do not know the "
+            "answer, and say you cannot find out rather than guess."
+        ),
+        instruction=(
+            "Reply with at most one short <think>...</think> and exactly one action: "
+            "<search>query</search>, <open>page id</open>, <answer>short answer</answer> or "
+            "<abstain/>."
+        ),
+        max_tokens=96,
+        history_turns=0,  # the observation carries the transcript of searches and results
+    ),
     "generic": PromptTemplate(
         family="generic",
         system="You are an agent acting in an environment. Act to maximise the task reward.",

@@ -105,3 +105,12 @@ def test_memoriser_spec_errors(env):
     code_like = gym.make("CartPole-v1")
     with pytest.raises(ConfigError, match="needs a search env"):
         make_agent("search-oracle", code_like)
+
+
+def test_llm_agents_get_the_search_prompt_template():
+    env = gym.make("rewardgym/SearchQA-v0")
+    agent = make_agent("llm-local:tiny", env)
+    assert agent.template.family == "search"
+    msgs = agent.messages(env.reset(seed=0)[0])
+    assert "<search>" in msgs[-1]["content"] and "<abstain/>" in msgs[-1]["content"]
+    env.close()

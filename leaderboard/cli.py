@@ -91,20 +91,24 @@ def list_agents() -> None:
 @app.command("recipes")
 def list_recipes() -> None:
     """List the reward recipes `bench --reward-recipe` and `train ppo --shaping` accept."""
-    from rewardgym.shaping.config import RECIPES
+    from rewardgym.shaping.config import RECIPE_TRANSFORMS, RECIPES
 
-    table = Table(title="rewardgym reward recipes")
-    table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("wrappers (innermost first)", ratio=1)
-    for name in sorted(RECIPES):
-        stack = [
+    def call(item: dict) -> str:
+        return (
             item["name"]
             + "("
             + ", ".join(f"{k}={v!r}" for k, v in item.items() if k != "name")
             + ")"
-            for item in RECIPES[name]
-        ]
-        table.add_row(name, " -> ".join(stack) or "(the env's own reward)")
+        )
+
+    table = Table(title="rewardgym reward recipes")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("wrappers (innermost first)", ratio=1)
+    table.add_column("group transform (GRPO trainers)", ratio=1)
+    for name in sorted(RECIPES):
+        stack = " -> ".join(call(item) for item in RECIPES[name]) or "(the env's own reward)"
+        transform = RECIPE_TRANSFORMS.get(name)
+        table.add_row(name, stack, call(transform) if transform else "-")
     console.print(table)
     console.print(
         f"{len(RECIPES)} recipes; a path to a YAML file with a wrapper list works too "

@@ -49,7 +49,7 @@ def grpo(
         return
     console.print(
         f"GRPO on {cfg.env_id}: model {cfg.model}, G={cfg.group_size}, "
-        f"{cfg.tasks_per_step} tasks/update, transform {cfg.transform['name']}, "
+        f"{cfg.tasks_per_step} tasks/update, transform {cfg.transform.get('name') or 'recipe ' + cfg.transform['recipe']}, "
         f"updates {start_step}->{cfg.steps}, out {cfg.out_dir}"
     )
     t0 = time.perf_counter()

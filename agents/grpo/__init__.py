@@ -6,13 +6,20 @@ into advantages with any group transform of ``rewardgym.shaping`` and updates th
 clipped policy-gradient loss over the generated tokens. See docs/training.md.
 """
 
-from rewardgym.agents.grpo.config import GRPOConfig, LoraSettings, check_config, load_config
+from rewardgym.agents.grpo.config import (
+    GRPOConfig,
+    LoraSettings,
+    build_transform,
+    check_config,
+    load_config,
+)
 from rewardgym.agents.grpo.trainer import GRPOTrainer, group_advantages, latest_checkpoint
 
 __all__ = [
     "GRPOConfig",
     "GRPOTrainer",
     "LoraSettings",
+    "build_transform",
     "check_config",
     "group_advantages",
     "latest_checkpoint",

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rewardgym.errors import ConfigError
 
-__all__ = ["GRPOConfig", "LoraSettings", "check_config", "load_config"]
+__all__ = ["GRPOConfig", "LoraSettings", "build_transform", "check_config", "load_config"]
 
 
 class LoraSettings(BaseModel):
@@ -45,7 +45,8 @@ class GRPOConfig(BaseModel):
         tasks_per_step: groups per update.
         steps: optimizer updates in the whole run (a resumed run continues to this number).
         transform: the group transform, as its spec dict (``{"name": "GroupNormalize"}``,
-            ``{"name": "VeRPOReward", ...}``; see ``rewardgym.shaping.TRANSFORMS``). A transform
+            ``{"name": "VeRPOReward", ...}``; see ``rewardgym.shaping.TRANSFORMS``), or a reward
+            recipe's group transform (``{"recipe": "mash"}``; ``rewardgym recipes``). A transform
             of kind ``"reward"`` is followed by group normalisation to give advantages.
         batch_groups: how many groups play in lockstep, every turn of their running episodes
             generated in one batch (and held as that many times G envs); None = all groups of
@@ -115,8 +116,13 @@ class GRPOConfig(BaseModel):
     @field_validator("transform")
     @classmethod
     def _has_name(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if set(value) == {"recipe"} and isinstance(value["recipe"], str):
+            return value
         if not isinstance(value.get("name"), str):
-            raise ValueError("transform needs a 'name', e.g. {'name': 'GroupNormalize'}")
+            raise ValueError(
+                "transform needs a 'name' (e.g. {'name': 'GroupNormalize'}) or a 'recipe' "
+                "with a group transform (e.g. {'recipe': 'mash'})"
+            )
         return value
 
     @classmethod
@@ -156,6 +162,20 @@ def load_config(path: str | os.PathLike[str], **overrides: Any) -> GRPOConfig:
     return GRPOConfig.build(**{**data, **{k: v for k, v in overrides.items() if v is not None}})
 
 
+def build_transform(spec: dict[str, Any]) -> Any:
+    """The group transform a config's ``transform`` names: a transform spec, or a recipe's
+    (None when the recipe has no group transform).
+
+    Raises:
+        ConfigError: an unknown transform, parameter or recipe.
+    """
+    from rewardgym.shaping.config import recipe_transform, transform_from_config
+
+    if "recipe" in spec:
+        return recipe_transform(spec["recipe"])
+    return transform_from_config(spec)
+
+
 def check_config(config: GRPOConfig) -> None:
     """Check ``config`` against the world, cheaply, before any model loads.
 
@@ -167,7 +187,6 @@ def check_config(config: GRPOConfig) -> None:
     import gymnasium as gym
 
     from rewardgym.registry import ENTRIES
-    from rewardgym.shaping import transform_from_config
     from rewardgym.spaces import PrintableText
 
     entry = ENTRIES.get(config.env_id)
@@ -177,7 +196,8 @@ def check_config(config: GRPOConfig) -> None:
             f"env_id: {config.env_id!r} is not a registered single-agent env; known: {known}"
         )
     try:
-        transform_from_config(config.transform)
+        if build_transform(config.transform) is None:
+            raise ConfigError(f"recipe {config.transform['recipe']!r} has no group transform")
     except ConfigError as exc:
         raise ConfigError(f"transform: {exc}") from None
     if config.model != "tiny" and not (pathlib.Path(config.model) / "config.json").is_file():

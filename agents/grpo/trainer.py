@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rewardgym.agents.grpo.config import GRPOConfig, LoraSettings, check_config
+from rewardgym.agents.grpo.config import GRPOConfig, LoraSettings, build_transform, check_config
 from rewardgym.agents.grpo.policy import PolicyClient, ServerPolicyClient, sequence_logprobs
 from rewardgym.agents.grpo.rollout import derive_seed, make_policy_agent, play_group
 from rewardgym.errors import ConfigError, DependencyNotInstalled
@@ -129,8 +129,6 @@ class GRPOTrainer:
         self._torch = torch
         import gymnasium as gym
 
-        from rewardgym.shaping import transform_from_config
-
         # One env and one agent per rollout of a batch: a batch of groups plays in lockstep.
         self._batch_groups = min(
             config.batch_groups or config.tasks_per_step, config.tasks_per_step
@@ -151,7 +149,7 @@ class GRPOTrainer:
         if config.lora is not None:
             self.client.module = self._with_lora(self.client.module, config.lora, latest)
         self.ref = self._reference(base_dir) if config.kl_coef > 0 else None
-        self.transform = transform_from_config(config.transform)
+        self.transform = build_transform(config.transform)
         params = [p for p in self.client.module.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
             params, lr=config.learning_rate, weight_decay=config.weight_decay

@@ -73,6 +73,8 @@ def _config(tiny_dir, out, **kw):
     [
         ({"transform": {"name": "NoSuchTransform"}}, "transform"),
         ({"transform": {"name": "GroupNormalize", "bogus": 1}}, "transform"),
+        ({"transform": {"recipe": "no-such-recipe"}}, "transform"),
+        ({"transform": {"recipe": "potential-stairs"}}, "transform"),  # no group transform
         ({"group_size": 1}, "group_size"),
         ({"model": "/no/such/model"}, "model"),
         ({"env_id": "rewardgym/Dungeon-Staircase-v0"}, "env_id"),
@@ -92,6 +94,13 @@ def test_bad_config_fails_naming_the_field_before_any_model_loads(
     with pytest.raises(ConfigError, match=named):
         cfg = GRPOConfig.build(out_dir=str(tmp_path), tensorboard=False, **fields)
         GRPOTrainer(cfg)
+
+
+def test_a_recipes_group_transform_can_train(tmp_path):
+    from rewardgym.agents.grpo import build_transform
+    from rewardgym.shaping import MashPenalty
+
+    assert isinstance(build_transform({"recipe": "mash"}), MashPenalty)
 
 
 def test_config_loads_from_yaml_and_overrides_win(tmp_path):

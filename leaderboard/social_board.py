@@ -247,10 +247,14 @@ class SocialBoard:
 
 
 def rate_league(games: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """openskill (Plackett-Luce) ratings from games in order: each game is a two-team match,
-    the crew's agent against the imposters' agent; a truncated game is a draw; self-play
-    games carry no information about relative skill and are skipped. Role-balanced matchups
-    give every agent both sides equally often, so the crew's structural edge cancels out.
+    """openskill (Plackett-Luce) ratings: each game is a two-team match, the crew's agent
+    against the imposters' agent; a truncated game is a draw; self-play games carry no
+    information about relative skill and are skipped. Role-balanced matchups give every agent
+    both sides equally often, so the crew's structural edge cancels out.
+
+    Games are rated round by round (by seed, then in the order given), so that every matchup
+    is seen once per round: a sequential rating of games stored matchup by matchup would weigh
+    the first matchups most.
 
     Raises:
         DependencyNotInstalled: without ``openskill`` (``pip install 'rewardgym[social]'``).
@@ -262,7 +266,7 @@ def rate_league(games: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
     model = PlackettLuce()
     players: dict[str, Any] = {}
     counts: dict[str, int] = {}
-    for g in games:
+    for g in sorted(games, key=lambda g: g.get("seed", 0)):  # stable: ties keep their order
         crew, imp = g["crew_agent"], g["imposter_agent"]
         for a in (crew, imp):
             players.setdefault(a, model.rating(name=a))

@@ -70,6 +70,19 @@ def test_role_table_and_ratings_from_known_games():
     assert rate_league(games) == ratings  # deterministic
 
 
+def test_ratings_are_rated_round_by_round_whatever_the_storage_order():
+    def game(crew, imp, winner, seed):
+        return {"crew_agent": crew, "imposter_agent": imp, "winner": winner, "seed": seed}
+
+    by_matchup = [game("a", "b", "crew", s) for s in range(5)] + [
+        game("b", "a", "crew", s) for s in range(5)
+    ]
+    by_seed = [g for s in range(5) for g in by_matchup if g["seed"] == s]
+    assert rate_league(by_matchup) == rate_league(by_seed)
+    even = rate_league(by_matchup)  # each side won its crew games: equal skill
+    assert even["a"]["mu"] == pytest.approx(even["b"]["mu"], abs=2.0)  # later games weigh more
+
+
 def test_foreign_database_is_refused_untouched(tmp_path):
     db = tmp_path / "other.sqlite"
     sqlite3.connect(db).execute("CREATE TABLE x (y)").connection.commit()

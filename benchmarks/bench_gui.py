@@ -87,9 +87,14 @@ def bench_phone() -> dict[str, Any]:
 
 
 def bench_replay() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return _bench_replay(pathlib.Path(tmp) / "ds")
+
+
+def _bench_replay(out: pathlib.Path) -> dict[str, Any]:
     from PIL import Image
 
-    root = build_dataset(pathlib.Path(tempfile.mkdtemp()) / "ds", instances=1)
+    root = build_dataset(out, instances=1)
     trajectories, _ = load_dataset(root)
     frames = [s.frame_path for t in trajectories for s in t.steps]
 

@@ -7,6 +7,7 @@ experiments. It answers, by the prompt's shape:
 
 * a helpfulness prompt (``Message: <<...>>``) with ``("helpful": yes|no)``;
 * a pairwise prompt (``Message 1: <<...>>`` / ``Message 2: <<...>>``) with ``("best": ...)``;
+* a task prompt (``Task: <<...>>``) with a numbered list of dungeon subgoals;
 * a subgoal prompt (``Subgoal: <<...>>`` and ``Message: <<...>>``) with ``("reached": ...)``;
 * a judge prompt (``Answer: <<...>>``) with ``Score: N`` (0..10, by overlap with the
   ``Reference: <<...>>`` when one is given).
@@ -98,6 +99,12 @@ class RuleBasedLLM(LLMClient):
         answer = re.search(r"Answer: " + _SLOT, prompt, re.S)
         if answer:
             return self._judge(answer.group(1), re.search(r"Reference: " + _SLOT, prompt, re.S))
+        task = re.search(r"Task: " + _SLOT, prompt, re.S)
+        if task:
+            steps = ["find the staircase", "descend the staircase"]
+            if "key" in task.group(1).lower():
+                steps = ["pick up the key", "unlock the door", *steps]
+            return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
         subgoal = re.search(r"Subgoal: " + _SLOT, prompt, re.S)
         message = re.search(r"Message: " + _SLOT, prompt, re.S)
         if subgoal and message:

@@ -31,6 +31,7 @@ Registered specs (``rewardgym.agents.registry``):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -210,6 +211,16 @@ TEMPLATES: dict[str, PromptTemplate] = {
         max_tokens=96,
         history_turns=0,  # the observation carries the transcript of searches and results
     ),
+    "gui": PromptTemplate(
+        family="gui",
+        system=(
+            "You operate a phone (or a web page) for the user. You see its screen as a list of "
+            "UI elements with their bounding boxes in pixels; act on them one step at a time."
+        ),
+        instruction="Reply with one action.",  # envs publish their format as ACTION_PROMPT
+        max_tokens=128,
+        history_turns=0,  # the observation carries the goal and the history of actions
+    ),
     "generic": PromptTemplate(
         family="generic",
         system="You are an agent acting in an environment. Act to maximise the task reward.",
@@ -375,6 +386,11 @@ class LLMAgent:
 def _agent_for(env: Any, client: LLMClient, name: str, **kwargs: Any) -> LLMAgent:
     family = env_family(env)
     template = TEMPLATES.get(family, TEMPLATES["generic"])
+    # An env whose text actions follow a format of its own says so in ACTION_PROMPT; the agent
+    # shows it instead of the template's generic instruction.
+    action_prompt = getattr(getattr(env, "unwrapped", env), "ACTION_PROMPT", None)
+    if isinstance(action_prompt, str) and action_prompt:
+        template = dataclasses.replace(template, instruction=action_prompt)
     names = action_names(env) if isinstance(env.action_space, spaces.Discrete) else None
     return LLMAgent(client, env.action_space, template, names=names, name=name, **kwargs)
 

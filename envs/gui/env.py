@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rewardgym.envs.base import AgenticEnv
 from rewardgym.envs.gui.actions import (
+    ACTION_PROMPT,
     ACTION_TYPES,
     BUTTONS,
     DIRECTIONS,
@@ -96,6 +97,8 @@ class GuiEnvBase(AgenticEnv):
     RESET_OPTIONS: ClassVar[dict[str, type | tuple[type, ...]]] = {"task_id": str}
     #: The screen's size in the pixels actions use.
     SCREEN: ClassVar[tuple[int, int]] = (DEVICE_WIDTH, DEVICE_HEIGHT)
+    #: The text-action format, which LLM agents show the model as their instruction.
+    ACTION_PROMPT: ClassVar[str] = ACTION_PROMPT
 
     def __init__(self, **kwargs: Any) -> None:
         try:

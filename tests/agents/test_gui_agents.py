@@ -144,6 +144,15 @@ def test_llm_agents_read_the_a11y_text_and_their_replies_drive_the_phone():
     assert "goal: Turn on" in prompt and "UI element" in prompt and "screenshot" not in prompt
 
 
+def test_llm_agents_are_told_the_envs_action_format():
+    env = gym.make("rewardgym/GUI-Online-v0", observation="a11y")
+    agent = make_agent("llm-local:tiny", env)
+    assert agent.template.family == "gui"
+    prompt = agent.messages(env.reset(seed=0)[0])[-1]["content"]
+    assert prompt.endswith(type(env.unwrapped).ACTION_PROMPT) and "<tool_call>" in prompt
+    env.close()
+
+
 @pytest.mark.slow
 def test_the_tiny_local_llm_plays_without_crashing(tmp_path):
     pytest.importorskip("transformers")

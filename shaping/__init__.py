@@ -6,7 +6,10 @@
   (GRPO, VeRPO, MASH, UI-S1, unlikeliness, PAR, ...);
 * :mod:`rewardgym.shaping.analysis` — STARC distance and policy-invariance checks on tabular
   MDPs;
-* :mod:`rewardgym.shaping.config` — ``from_config`` and the named reward recipes.
+* :mod:`rewardgym.shaping.config` — ``from_config`` and the named reward recipes;
+* :mod:`rewardgym.shaping.llm` — LLM-derived rewards: ONI's annotator and intrinsic reward
+  models, LLM judges, LLM-written reward code run in the sandbox, CALM subgoal potentials
+  (docs/llm_rewards.md).
 
 See docs/shaping.md for the catalogue.
 """
@@ -15,6 +18,17 @@ from __future__ import annotations
 
 from rewardgym.shaping.analysis import check_policy_invariance, starc_distance
 from rewardgym.shaping.config import RECIPES, WRAPPERS, from_config, transform_from_config
+from rewardgym.shaping.llm import (
+    Annotator,
+    JudgeReward,
+    LabelCache,
+    LatentReward,
+    LLMIntrinsicReward,
+    LLMJudge,
+    RuleBasedLLM,
+    SubgoalPotential,
+    WrittenReward,
+)
 from rewardgym.shaping.transforms import (
     PAR,
     TRANSFORMS,
@@ -52,6 +66,7 @@ __all__ = [
     "RECIPES",
     "TRANSFORMS",
     "WRAPPERS",
+    "Annotator",
     "BoundedReward",
     "ClipDelta",
     "ClipReward",
@@ -62,19 +77,27 @@ __all__ = [
     "GroupResult",
     "GroupTransform",
     "InvalidActionPenalty",
+    "JudgeReward",
+    "LLMIntrinsicReward",
+    "LLMJudge",
+    "LabelCache",
+    "LatentReward",
     "MashPenalty",
     "PosteriorGate",
     "PotentialShaping",
     "ReNorm",
     "RewardNoise",
     "ReweightComponents",
+    "RuleBasedLLM",
     "RunningNormalize",
     "ShapingWrapper",
     "StepPenalty",
+    "SubgoalPotential",
     "UIS1Advantage",
     "UIS1Returns",
     "Unlikeliness",
     "VeRPOReward",
+    "WrittenReward",
     "check_policy_invariance",
     "from_config",
     "group_by_task",

@@ -39,7 +39,7 @@ class LatentDecoder:
         try:
             import torch
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise DependencyNotInstalled("torch", "torch", "LaRe's decoder") from exc
+            raise DependencyNotInstalled("torch", "llm", "LaRe's decoder") from exc
         if n_factors < 1:
             raise ConfigError(f"n_factors must be >= 1, got {n_factors}")
         self.torch = torch

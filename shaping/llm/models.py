@@ -139,7 +139,7 @@ def _torch() -> Any:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise DependencyNotInstalled(
-            "torch", "torch", "the classifier/ranking reward models"
+            "torch", "llm", "the classifier/ranking reward models"
         ) from exc
     return torch
 

@@ -137,7 +137,7 @@ _NOTE = (
 )
 
 
-def gui_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def gui_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The HTML section of the GUI track; None when the rows hold no GUI episode."""
     scores = gui_scores(rows)
     if not scores:
@@ -165,7 +165,7 @@ def gui_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
     )
 
 
-def gui_md(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def gui_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The Markdown form of :func:`gui_section`."""
     scores = gui_scores(rows)
     if not scores:

@@ -39,23 +39,26 @@ log = logging.getLogger("rewardgym.leaderboard.report")
 FORMATS = ("html", "md", "json", "csv")
 
 #: Extra sections of the HTML page: section name -> ``"module:function"``. Each function is
-#: called as ``fn(rows) -> str | None`` with the stored rows (``ResultsStore.rows()``, the rows
-#: :func:`build_report` got) and returns an HTML fragment (a ``<section>`` with an ``<h2>``), or
-#: None when these rows hold nothing for it. Sections render after the main tables, in name
+#: called as ``fn(rows, source=...) -> str | None`` with the stored rows (``ResultsStore.rows()``,
+#: the rows :func:`build_report` got) and the results file they came from (``""`` when none; for
+#: sections that read tables of their own, like the social league), and returns an HTML fragment
+#: (a ``<section>`` with an ``<h2>``), or None when there is nothing for it. Sections render after the main tables, in name
 #: order; one that raises is logged and replaced by an error note (the page is never lost).
 #: Families add one line each here.
 REPORT_SECTIONS: dict[str, str] = {
     "gui": "rewardgym.leaderboard.gui_board:gui_section",
     "search": "rewardgym.leaderboard.search_board:search_section",
     "selection": "rewardgym.leaderboard.selection_board:selection_section",
+    "social": "rewardgym.leaderboard.social_board:league_section",
 }
 
-#: The same for the Markdown report: ``fn(rows) -> str | None`` returns Markdown (starting with
+#: The same for the Markdown report: ``fn(rows, source=...) -> str | None`` returns Markdown (starting with
 #: a ``## `` heading), rendered after the main tables in name order.
 MD_SECTIONS: dict[str, str] = {
     "gui": "rewardgym.leaderboard.gui_board:gui_md",
     "search": "rewardgym.leaderboard.search_board:search_md",
     "selection": "rewardgym.leaderboard.selection_board:selection_md",
+    "social": "rewardgym.leaderboard.social_board:league_md",
 }
 
 
@@ -110,9 +113,10 @@ def _load_section(entry: str) -> Callable[[list[dict[str, Any]]], str | None]:
 
 
 def extra_sections(
-    rows: list[dict[str, Any]], sections: Mapping[str, str], *, fmt: str = "html"
+    rows: list[dict[str, Any]], sections: Mapping[str, str], *, fmt: str = "html", source: str = ""
 ) -> list[str]:
-    """Render the registered extra ``sections`` (name -> ``"module:function"``) on ``rows``.
+    """Render the registered extra ``sections`` (name -> ``"module:function"``) on ``rows``
+    (``source``: the results file they came from, for sections that read their own tables).
 
     Sections come in name order; those returning None are left out. A section that raises
     (or returns something other than a string) is logged and replaced by an error note that
@@ -121,7 +125,7 @@ def extra_sections(
     out: list[str] = []
     for name in sorted(sections):
         try:
-            fragment = _load_section(sections[name])(rows)
+            fragment = _load_section(sections[name])(rows, source=source)
             if fragment is not None and not isinstance(fragment, str):
                 raise TypeError(f"returned {type(fragment).__name__}, not str or None")
         except Exception as exc:  # a section must never lose the page
@@ -278,7 +282,7 @@ def render_md(report: Report) -> str:
         + "\n"
         + "".join(
             "\n" + part.rstrip("\n") + "\n"
-            for part in extra_sections(report.rows, MD_SECTIONS, fmt="md")
+            for part in extra_sections(report.rows, MD_SECTIONS, fmt="md", source=report.source)
         )
     )
 
@@ -291,7 +295,7 @@ def render_html(report: Report) -> str:
         table_rows=table_rows(report),
         suite_header=SUITE_HEADER,
         suite_rows=suite_rows(report),
-        sections=extra_sections(report.rows, REPORT_SECTIONS),
+        sections=extra_sections(report.rows, REPORT_SECTIONS, source=report.source),
     )
 
 

@@ -223,7 +223,7 @@ def _cells(s: SearchScore) -> list[str]:
     ]
 
 
-def search_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def search_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The HTML section of the search track; None when the rows hold no search episode."""
     scores = search_scores(rows)
     if not scores:
@@ -239,7 +239,7 @@ def search_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
     )
 
 
-def search_md(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def search_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The Markdown section of the search track; None as for :func:`search_section`."""
     scores = search_scores(rows)
     if not scores:

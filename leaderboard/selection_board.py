@@ -131,7 +131,7 @@ _NOTE = (
 )
 
 
-def selection_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def selection_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The HTML section of the selection track; None when no task has N >= 2 answered samples."""
     scores = selection_scores(rows)
     if not scores:
@@ -154,7 +154,7 @@ def selection_section(rows: Sequence[Mapping[str, Any]]) -> str | None:
     )
 
 
-def selection_md(rows: Sequence[Mapping[str, Any]]) -> str | None:
+def selection_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The Markdown section of the selection track; None as for :func:`selection_section`."""
     scores = selection_scores(rows)
     if not scores:

@@ -26,6 +26,7 @@ import html
 import logging
 import math
 import os
+import pathlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -175,14 +176,25 @@ class SocialBoard:
     ``ResultsStore`` first, so a foreign or damaged file raises ``StoreError`` untouched.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:  # the report reads a results file it must not change (or create)
+            uri = pathlib.Path(path).resolve().as_uri() + "?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            return
         from rewardgym.leaderboard.store import ResultsStore
 
         ResultsStore(path).close()
-        self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.executescript(SCHEMA)
+
+    def has_tables(self) -> bool:
+        """Whether the file holds this module's tables (a read-only board may not)."""
+        names = {
+            r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        return {"social_games", "social_ratings"} <= names
 
     def close(self) -> None:
         self._conn.close()
@@ -376,13 +388,62 @@ def _iter_rows(table: list[dict[str, Any]], keys: Sequence[str]) -> Iterator[str
         yield "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+def _stored(path: str | os.PathLike[str]) -> tuple[list[dict], list[dict]] | None:
+    """The games and ratings stored in the results file at ``path``, read-only (None when the
+    file has no league games)."""
+    if not path or not os.path.isfile(path):
+        return None
+    with SocialBoard(path, readonly=True) as board:
+        if not board.has_tables():
+            return None
+        games = board.games()
+        return (games, board.ratings()) if games else None
+
+
+def league_section(rows: Sequence[dict[str, Any]], source: str = "") -> str | None:
+    """The page's section (``REPORT_SECTIONS``): the league stored beside the episodes."""
+    return html_section(source)
+
+
+def league_md(rows: Sequence[dict[str, Any]], source: str = "") -> str | None:
+    """The Markdown report's section (``MD_SECTIONS``)."""
+    stored = _stored(source)
+    if stored is None:
+        return None
+    games, ratings = stored
+    lines = [
+        "## Social deduction league",
+        "",
+        f"{len(games)} games; win rates with Wilson 95% intervals.",
+        "",
+        "| agent | role | games | win rate | 95% CI | speaking reward |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['agent']} | {r['role']} | {r['games']} | {r['win_rate']:.3f} | "
+        f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}] | {r['speaking_reward']:.3f} |"
+        for r in role_table(games)
+    ]
+    if ratings:
+        lines += [
+            "",
+            "| league | agent | mu | sigma | ordinal | games |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['league']} | {r['agent']} | {r['mu']:.2f} | {r['sigma']:.2f} | "
+            f"{r['ordinal']:.2f} | {r['games']} |"
+            for r in ratings
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def html_section(path: str | os.PathLike[str]) -> str | None:
     """The report's social deduction section from the file at ``path`` (None if no games)."""
-    with SocialBoard(path) as board:
-        games = board.games()
-        if not games:
-            return None
-        ratings = board.ratings()
+    stored = _stored(path)
+    if stored is None:
+        return None
+    games, ratings = stored
     roles = role_table(games)
     parts = [
         "<h2>Social deduction league</h2>",

@@ -108,3 +108,23 @@ def test_cli_league_run_and_show(tmp_path):
         app, ["league", "run", "--agents", "nobody", "--seeds", "0", "--db", db, "--env", ENV]
     )
     assert out.exit_code == 2 and "unknown agent" in out.output
+
+
+def test_the_league_shows_on_the_page_and_in_markdown(tmp_path):
+    """The league is stored beside the episodes; the report reads it read-only from there."""
+    import os
+    import stat
+
+    from rewardgym.leaderboard.report import build_report, render
+    from rewardgym.leaderboard.store import ResultsStore
+
+    db = tmp_path / "runs.sqlite"
+    with SocialBoard(db) as board:
+        run_league(board, ENV, ["bayes-listener", "lying-imposter"], range(2))
+    os.chmod(db, stat.S_IRUSR)  # the report must not need to write
+    with ResultsStore(db, readonly=True) as store:
+        report = build_report(store.rows(), source=str(db))
+    page, md = render(report, "html"), render(report, "md")
+    assert "Social deduction league" in page and "bayes-listener" in page
+    assert "## Social deduction league" in md and "lying-imposter" in md
+    assert "failed to render" not in page + md

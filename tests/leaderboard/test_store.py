@@ -209,5 +209,5 @@ def test_a_directory_is_not_a_store_and_a_missing_folder_is_created_and_reported
     with ResultsStore(tmp_path / "a" / "b" / "r.sqlite") as store:
         assert store.created_folder is None
     (tmp_path / "notes.txt").write_text("a file")
-    with pytest.raises(StoreError, match="notes.txt is a file, not a folder"):
+    with pytest.raises(StoreError, match=r"notes\.txt is a file, not a folder"):
         ResultsStore(tmp_path / "notes.txt" / "x" / "r.sqlite")

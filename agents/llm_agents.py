@@ -47,6 +47,7 @@ from rewardgym.llm import ChatMessage, Completion, ContextLengthError, LLMClient
 from rewardgym.registry import ENTRIES
 
 __all__ = [
+    "IDENTIFIER_USAGE_KEYS",
     "TEMPLATES",
     "LLMAgent",
     "ParsedAction",
@@ -228,6 +229,11 @@ TEMPLATES: dict[str, PromptTemplate] = {
         max_tokens=64,
     ),
 }
+
+
+#: ``usage()`` entries that identify an episode's answer rather than spend anything: stored with
+#: the episode's cost (the only per-episode channel the store has) but never added up.
+IDENTIFIER_USAGE_KEYS: frozenset[str] = frozenset({"answer_fingerprint"})
 
 
 def answer_fingerprint(actions: Sequence[Any]) -> float:

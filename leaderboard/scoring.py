@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardgym.agents.llm_agents import IDENTIFIER_USAGE_KEYS
 from rewardgym.errors import ConfigError
 
 __all__ = [
@@ -165,7 +166,8 @@ def score_rows(
         cost: dict[str, float] = defaultdict(float)
         for r in eps:
             for k, v in r["cost"].items():
-                cost[k] += float(v)
+                if k not in IDENTIFIER_USAGE_KEYS:  # an answer's fingerprint is no spend
+                    cost[k] += float(v)
             cost["wall_s"] += float(r["wall_s"])
         steps = sum(int(r["length"]) for r in eps)
         invalid = sum(int(r["invalid_actions"]) for r in eps)

@@ -87,6 +87,15 @@ def test_score_rows_averages_tasks_first_and_counts_costs_per_solved_task():
     assert s.ci_low <= s.mean_return <= s.ci_high
 
 
+def test_answer_fingerprints_are_stored_with_the_cost_but_never_added_up():
+    rows = [
+        _row("m", "E", "a", 1.0, True, {"llm_tokens": 5, "answer_fingerprint": 1234567.0}),
+        _row("m", "E", "a", 0.0, False, {"llm_tokens": 7, "answer_fingerprint": 7654321.0}),
+    ]
+    (s,) = score_rows(rows)
+    assert s.cost == {"llm_tokens": 12.0, "wall_s": 2.0}
+
+
 def test_score_rows_without_success_or_repeats():
     (s,) = score_rows([_row("m", "E", "a", 2.0, None), _row("m", "E", "b", 4.0, None)])
     assert s.mean_return == 3.0

@@ -46,9 +46,9 @@ class _Item:
     key: str
     kind: str  # "helpful" or "pairwise"
     texts: tuple[str, ...]
-    prompt: str
-    prompt_hash: str
     submitted: float
+    prompt: str = ""  # rendered by the dispatcher, off the step path
+    prompt_hash: str = ""
     attempts: int = 0
     not_before: float = 0.0
 
@@ -137,6 +137,9 @@ class Annotator:
         self._queue: collections.deque[_Item] = collections.deque()
         self._pending: set[str] = set()
         self._labels: dict[str, float] = {}
+        # The step path's fast lookups by the text itself (no hashing once a text is known).
+        self._by_text: dict[str, float] = {}
+        self._pending_texts: set[str] = set()
         self._provenance: dict[str, str] = {}  # key -> prompt hash
         self._events: list[tuple[str, tuple[str, ...], float]] = []  # (kind, texts, label)
         self._c = _Counters()
@@ -154,15 +157,14 @@ class Annotator:
 
     def submit(self, text: str) -> float | None:
         """The helpfulness label of ``text`` if known (1.0 / 0.0), else queue it and return None."""
-        key = content_hash(text)
-        label = self._labels.get(key)
-        if label is None:
-            self._enqueue(key, "helpful", (text,))
+        label = self._by_text.get(text)
+        if label is None and text not in self._pending_texts:
+            self._enqueue(content_hash(text), "helpful", (text,))
         return label
 
     def label(self, text: str) -> float | None:
         """The helpfulness label of ``text`` if known; never queues, never waits."""
-        return self._labels.get(content_hash(text))
+        return self._by_text.get(text)
 
     def submit_pair(self, first: str, second: str) -> float | None:
         """ONI's ranking label of the pair (1.0 first better, 0.0 second, 0.5 tie) if known,
@@ -176,18 +178,19 @@ class Annotator:
     def _enqueue(self, key: str, kind: str, texts: tuple[str, ...]) -> None:
         if key in self._pending:
             return
-        template = self.prompt if kind == "helpful" else self.pairwise_prompt
-        rendered = template.render(*texts)
-        item = _Item(key, kind, texts, rendered, prompt_hash(rendered), time.monotonic())
+        item = _Item(key, kind, texts, time.monotonic())
         with self._cond:
             if self._closed or key in self._pending:
                 return
             self._pending.add(key)
+            if kind == "helpful":
+                self._pending_texts.add(texts[0])
             self._c.requested += 1
             self._queue.append(item)
             while len(self._queue) > self.max_backlog:
                 old = self._queue.popleft()
                 self._pending.discard(old.key)
+                self._pending_texts.discard(old.texts[0])
                 self._c.dropped += 1
             self._cond.notify()
 
@@ -289,6 +292,7 @@ class Annotator:
                 with self._cond:
                     for it in batch:
                         self._pending.discard(it.key)
+                        self._pending_texts.discard(it.texts[0])
             if self._c.consecutive_failures:
                 pause = min(self.backoff_s * 2 ** min(self._c.consecutive_failures, 10),
                             self.max_backoff_s)  # fmt: skip
@@ -302,6 +306,10 @@ class Annotator:
         done: list[tuple[_Item, float, str]] = []
         to_ask: list[_Item] = []
         for it in batch:
+            if not it.prompt:
+                template = self.prompt if it.kind == "helpful" else self.pairwise_prompt
+                it.prompt = template.render(*it.texts)
+                it.prompt_hash = prompt_hash(it.prompt)
             hit = self.cache.get(self.model_id, it.prompt_hash)
             if hit is not None and hit[0] is not None:
                 done.append((it, float(hit[0]), hit[1]))
@@ -338,6 +346,9 @@ class Annotator:
         with self._cond:
             for it, label, _ in done:
                 self._labels[it.key] = label
+                if it.kind == "helpful":
+                    self._by_text[it.texts[0]] = label
+                    self._pending_texts.discard(it.texts[0])
                 self._provenance[it.key] = it.prompt_hash
                 self._events.append((it.kind, it.texts, label))
                 self._pending.discard(it.key)
@@ -357,6 +368,7 @@ class Annotator:
                     self._queue.append(it)
                 else:
                     self._pending.discard(it.key)
+                    self._pending_texts.discard(it.texts[0])
                     self._c.failed += 1
                     if self._c.failed == 1 or self._c.failed % 100 == 0:
                         log.warning(

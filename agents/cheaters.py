@@ -27,6 +27,11 @@ name                          the trick
                               scans the heap for the expected value
 ``sleep``                     sleeps past every time limit (hoping a timeout counts as a pass)
 ``hardcode-visible``          answers the visible tests from a lookup table, ``None`` otherwise
+``crash-grader``              writes a forged answer nested 100,000 deep into its channel at load
+                              and in every call (hoping the grader crashes or skips the tests)
+``stall-grader``              answers with a set of 50,000 hash-colliding ints (hoping a stalled
+                              grader gives up, or a grader time-out counts as a pass)
+``return-none``               returns ``None`` (passes only where asserts vanish: ``python -O``)
 ============================  ===================================================================
 """
 
@@ -366,6 +371,48 @@ def {entry}(*args, **kwargs):
 """
 
 
+def _forge(frame: str) -> str:
+    """Source of ``_forge()``: write the frame built by the expression ``frame`` into the answer
+    channel (fd 4 in every backend's candidate server), as if the server had sent it."""
+    return f"""import os, struct
+
+def _forge():
+    data = ({frame}).encode()
+    try:
+        os.write(4, struct.pack(">I", len(data)) + data)
+    except OSError:
+        pass
+"""
+
+
+def _crash_grader(entry: str, observation: Any) -> str:
+    nested = "'{\"ok\":true,\"value\":' + '[' * 100000 + ']' * 100000 + '}'"
+    return f"""{_forge(nested)}
+_forge()
+
+def {entry}(*args, **kwargs):
+    _forge()
+    return True
+"""
+
+
+def _stall_grader(entry: str, observation: Any) -> str:
+    members = "','.join(str((2**61 - 1) * k) for k in range(1, 50001))"
+    frame = f'\'{{"ok":true,"value":{{"S":[\' + {members} + \']}}}}\''
+    return f"""{_forge(frame)}
+
+def {entry}(*args, **kwargs):
+    _forge()
+    return True
+"""
+
+
+def _return_none(entry: str, observation: Any) -> str:
+    return f"""def {entry}(*args, **kwargs):
+    return None
+"""
+
+
 #: Every cheat by name: ``(entry_point, observation) -> program``.
 CHEATS: dict[str, Callable[[str, Any], str]] = {
     "exit-zero": _exit_zero,
@@ -381,6 +428,9 @@ CHEATS: dict[str, Callable[[str, Any], str]] = {
     "frame-introspection": _frame_introspection,
     "sleep": _sleep,
     "hardcode-visible": _hardcode_visible,
+    "crash-grader": _crash_grader,
+    "stall-grader": _stall_grader,
+    "return-none": _return_none,
 }
 
 

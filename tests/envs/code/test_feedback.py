@@ -165,3 +165,18 @@ def test_the_attempt_cap_is_reported_in_info(tmp_path):
 def test_reasons_are_a_fixed_vocabulary():
     assert len(set(REASONS)) == len(REASONS)
     assert all(r == r.lower() and len(r) < 50 for r in REASONS)
+
+
+def test_a_broken_sandbox_is_rebuilt_once(hidden_first_env, caplog):
+    """The sandbox itself failing (its fork-server gone) is not the candidate's fault: the env
+    starts a new sandbox and grades the attempt again."""
+    env = hidden_first_env
+    env.reset(seed=0)
+    env.step("def inc(x):\n    return x + 1\n")
+    broken = env._sandbox
+    broken._kill_server()  # as if the fork-server had died
+    env.reset(seed=0)
+    with caplog.at_level("WARNING", logger="rewardgym.envs.code"):
+        _, reward, terminated, *_ = env.step("def inc(x):\n    return x + 1\n")
+    assert reward == 1.0 and terminated and env._sandbox is not broken
+    assert "starting a new one" in caplog.text

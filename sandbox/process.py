@@ -572,6 +572,7 @@ class FdChannel:
             if unwritten and self.flushed > frame:
                 unwritten = False
                 deadline = max(deadline, now + timeout)
+                drain_until = None  # the call starts now: a later deadline gets its own look
             left = deadline - now
             if left <= 0:  # late: take only what is there (or arriving) now
                 if drain_until is None:

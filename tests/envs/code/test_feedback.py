@@ -93,11 +93,20 @@ HIDDEN_FIRST = {
 }
 
 
-@pytest.fixture(scope="module")
-def hidden_first_env(tmp_path_factory):
+@pytest.fixture(scope="module", params=["process", "bwrap"])
+def hidden_first_env(request, tmp_path_factory):
+    """The hidden-first task on each backend the env can build here (the docker engine of the
+    test session is private: the grader's side is the same code on every backend)."""
+    if request.param == "bwrap":
+        from rewardgym.sandbox.bwrap import bwrap_problem
+
+        if (why := bwrap_problem()) is not None:
+            pytest.skip(f"skipped: {why}")
     path = tmp_path_factory.mktemp("hidden") / "tasks.jsonl"
     path.write_text(json.dumps(HIDDEN_FIRST) + "\n", encoding="utf-8")
-    env = CodeExecEnv(tasks_path=str(path), max_attempts=5, call_timeout_s=1.0)
+    env = CodeExecEnv(
+        tasks_path=str(path), max_attempts=5, call_timeout_s=1.0, sandbox=request.param
+    )
     yield env
     env.close()
 

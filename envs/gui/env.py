@@ -225,6 +225,22 @@ class GuiEnvBase(AgenticEnv):
             )
         return task_id
 
+    # -- live turns (the online phone and MiniWoB) ---------------------------------------------
+
+    def _invalid_turn(self, exc: ActionError) -> tuple[str, bool]:
+        """Count an unusable action and note it in the history: ``(reason, episode ends)``
+        (it ends after ``max_invalid_actions`` of them, when that is set)."""
+        reason = str(exc)
+        self._invalid += 1
+        self._history.append(f"Step {self._step_count + 1}: (invalid action: {reason})")
+        limit = self.config.max_invalid_actions
+        return reason, limit is not None and self._invalid >= limit
+
+    def _accepted_turn(self, parsed: GuiAction) -> float:
+        """Note a usable action in the history; its ``format`` score (1 with a thought)."""
+        self._history.append(history_line(self._step_count + 1, parsed))
+        return float(bool(parsed.thought.strip()))
+
 
 class GuiOnlineEnv(GuiEnvBase):
     """A simulated Android phone; the agent completes a task through taps, swipes and typing.
@@ -350,16 +366,9 @@ class GuiOnlineEnv(GuiEnvBase):
                         f"there is no app named {parsed.text!r:.40}; apps: {', '.join(phone.apps)}"
                     ) from None
         except ActionError as exc:
-            invalid = str(exc)
-            self._invalid += 1
-            self._history.append(f"Step {self._step_count + 1}: (invalid action: {invalid})")
-            terminated = (
-                self.config.max_invalid_actions is not None
-                and self._invalid >= self.config.max_invalid_actions
-            )
+            invalid, terminated = self._invalid_turn(exc)
         else:
-            components["format"] = float(bool(parsed.thought.strip()))
-            self._history.append(history_line(self._step_count + 1, parsed))
+            components["format"] = self._accepted_turn(parsed)
             if pending is not None and pending.advances and parsed.same_as(pending.action):
                 self._plan_index = min(self._plan_index + 1, len(task.plan) - 1)
             effect = phone.perform(parsed)

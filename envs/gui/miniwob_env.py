@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from rewardgym.envs.gui.actions import ActionError, GuiAction
 from rewardgym.envs.gui.browser import AREA, MiniWoBBrowser
 from rewardgym.envs.gui.dataset import GoldStep, Trajectory
-from rewardgym.envs.gui.env import GuiConfig, GuiEnvBase, history_line
+from rewardgym.envs.gui.env import GuiConfig, GuiEnvBase
 from rewardgym.envs.gui.miniwob_tasks import MINIWOB_TASKS, Page, solve
 from rewardgym.envs.gui.semionline import GuiReplayConfig, GuiSemiOnlineEnv
 from rewardgym.errors import InvalidAction
@@ -202,16 +202,9 @@ class MiniWoBEnv(GuiEnvBase):
             if reason:
                 raise ActionError(reason)
         except ActionError as exc:
-            invalid = str(exc)
-            self._invalid += 1
-            self._history.append(f"Step {self._step_count + 1}: (invalid action: {invalid})")
-            terminated = (
-                self.config.max_invalid_actions is not None
-                and self._invalid >= self.config.max_invalid_actions
-            )
+            invalid, terminated = self._invalid_turn(exc)
         else:
-            components["format"] = float(bool(parsed.thought.strip()))
-            self._history.append(history_line(self._step_count + 1, parsed))
+            components["format"] = self._accepted_turn(parsed)
             if self._pending is not None and parsed.same_as(self._pending[0]):
                 self._pending = None  # the solver moves on
             if parsed.type != "terminate":

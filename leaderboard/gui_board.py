@@ -19,7 +19,6 @@ it at scale). Registered in ``rewardgym.leaderboard.report`` (``REPORT_SECTIONS`
 
 from __future__ import annotations
 
-import html
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from rewardgym.leaderboard.scoring import bootstrap_ci
+from rewardgym.leaderboard.sections import html_table_section, md_table_section
 
 __all__ = ["GUI_ENVS", "GuiAgentScore", "gui_md", "gui_scores", "gui_section", "spearman"]
 
@@ -130,6 +130,7 @@ def _cell(value: tuple[float, float, float, int] | None) -> str:
     return f"{mean:.3f} [{lo:.2f}, {hi:.2f}] (n={n})"
 
 
+_TITLE = "GUI: SOP and online success"
 _NOTE = (
     "Online success on the live phone beside UI-S1's semi-online performance (SOP: TSR = all "
     "steps matched, PG = fraction matched before the first miss; no patches) and single-step "
@@ -137,31 +138,25 @@ _NOTE = (
 )
 
 
+def _table(scores: Sequence[GuiAgentScore]) -> list[tuple[list[str], list[list[str]]]]:
+    rows = [[s.agent, s.recipe or "-", *(_cell(s.metrics.get(m)) for m in METRICS)] for s in scores]
+    return [(["agent", "recipe", *METRICS], rows)]
+
+
+def _correlation_lines(scores: Sequence[GuiAgentScore]) -> list[str]:
+    return [
+        f"Spearman({metric}, online success) = {r:.3f} over {n} agents"
+        for metric, (r, n) in _correlations(scores).items()
+    ]
+
+
 def gui_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The HTML section of the GUI track; None when the rows hold no GUI episode."""
     scores = gui_scores(rows)
     if not scores:
         return None
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ("agent", "recipe", *METRICS))
-    body = "".join(
-        "<tr>"
-        + f"<td>{html.escape(s.agent)}</td><td>{html.escape(s.recipe or '-')}</td>"
-        + "".join(f"<td>{html.escape(_cell(s.metrics.get(m)))}</td>" for m in METRICS)
-        + "</tr>"
-        for s in scores
-    )
-    corr = _correlations(scores)
-    extra = ""
-    if corr:
-        items = "".join(
-            f"<li>Spearman({html.escape(m)}, online success) = {r:.3f} over {n} agents</li>"
-            for m, (r, n) in corr.items()
-        )
-        extra = f"<ul>{items}</ul>"
-    return (
-        '<section id="gui"><h2>GUI: SOP and online success</h2>'
-        f"<p>{html.escape(_NOTE)}</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{extra}</section>"
+    return html_table_section(
+        "gui", _TITLE, _NOTE, _table(scores), after=_correlation_lines(scores)
     )
 
 
@@ -170,12 +165,4 @@ def gui_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     scores = gui_scores(rows)
     if not scores:
         return None
-    header = ["agent", "recipe", *METRICS]
-    lines = ["## GUI: SOP and online success", "", _NOTE, "", "| " + " | ".join(header) + " |"]
-    lines.append("|" + "---|" * len(header))
-    for s in scores:
-        cells = [s.agent, s.recipe or "-", *(_cell(s.metrics.get(m)) for m in METRICS)]
-        lines.append("| " + " | ".join(cells) + " |")
-    for metric, (r, n) in _correlations(scores).items():
-        lines.append(f"\nSpearman({metric}, online success) = {r:.3f} over {n} agents")
-    return "\n".join(lines) + "\n"
+    return md_table_section(_TITLE, _NOTE, _table(scores), after=_correlation_lines(scores))

@@ -22,7 +22,6 @@ registered in ``rewardgym.leaderboard.report``.
 
 from __future__ import annotations
 
-import html
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from rewardgym.leaderboard.scoring import bootstrap_ci
+from rewardgym.leaderboard.sections import html_table_section, md_table_section
 from rewardgym.registry import ENTRIES
 
 __all__ = [
@@ -197,6 +197,7 @@ def _with_ci(x: float | None, ci: tuple[float, float] | None, n: int | None = No
 HEADER = ("env", "agent", "questions", "accuracy", "searches/q", "spend/q", "cost/solved",
           "abstain", "Abs(0)", "Abs(1)", "Δ")  # fmt: skip
 
+_TITLE = "Search QA: spend and abstention (MASH)"
 _NOTE = (
     "Abstaining = searching, or declining a question that has an answer. Buckets: how often the same agent answered "
     "the question correctly in its closed-book runs (search envs with max_searches=0, up to 10 "
@@ -228,15 +229,7 @@ def search_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str |
     scores = search_scores(rows)
     if not scores:
         return None
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(s)) + "</tr>" for s in scores
-    )
-    return (
-        '<section id="search"><h2>Search QA: spend and abstention (MASH)</h2>'
-        f"<p>{html.escape(_NOTE)}</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
-    )
+    return html_table_section("search", _TITLE, _NOTE, [(HEADER, [_cells(s) for s in scores])])
 
 
 def search_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
@@ -244,7 +237,4 @@ def search_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None
     scores = search_scores(rows)
     if not scores:
         return None
-    lines = ["## Search QA: spend and abstention (MASH)", "", _NOTE, ""]
-    lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(s)) + " |" for s in scores]
-    return "\n".join(lines) + "\n"
+    return md_table_section(_TITLE, _NOTE, [(HEADER, [_cells(s) for s in scores])])

@@ -20,7 +20,6 @@ Registered in ``rewardgym.leaderboard.report`` (``REPORT_SECTIONS``, ``MD_SECTIO
 
 from __future__ import annotations
 
-import html
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 
 from rewardgym.agents.selection import best_of_majority, borda_vote, majority_vote, oracle_pass
 from rewardgym.leaderboard.scoring import pass_at_k
+from rewardgym.leaderboard.sections import html_table_section, md_table_section
 
 __all__ = [
     "BOM_ALPHA",
@@ -122,6 +122,7 @@ def selection_scores(rows: Iterable[Mapping[str, Any]]) -> list[SelectionScore]:
     return out
 
 
+_TITLE = "Test-time selection"
 _NOTE = (
     "Accuracy of each selector over tasks with N samples each (rewardgym bench --samples N): "
     "the selected answer's success rate. Self-certainty: mean KL(uniform || p) per generated "
@@ -131,27 +132,21 @@ _NOTE = (
 )
 
 
+def _table(scores: Sequence[SelectionScore]) -> list[tuple[list[str], list[list[str]]]]:
+    rows = [
+        [s.env_id, s.agent, str(s.tasks), str(s.samples)]
+        + [f"{s.accuracy[k]:.3f}" for k in SELECTORS]
+        for s in scores
+    ]
+    return [(["env", "agent", "tasks", "N", *SELECTORS], rows)]
+
+
 def selection_section(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
     """The HTML section of the selection track; None when no task has N >= 2 answered samples."""
     scores = selection_scores(rows)
     if not scores:
         return None
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ("env", "agent", "tasks", "N", *SELECTORS))
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(v))}</td>" for v in (s.env_id, s.agent, s.tasks, s.samples)
-        )
-        + "".join(f"<td>{s.accuracy[k]:.3f}</td>" for k in SELECTORS)
-        + "</tr>"
-        for s in scores
-    )
-    return (
-        '<section id="selection"><h2>Test-time selection</h2>'
-        f"<p>{html.escape(_NOTE)}</p>"
-        f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-        "</section>"
-    )
+    return html_table_section("selection", _TITLE, _NOTE, _table(scores))
 
 
 def selection_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | None:
@@ -159,17 +154,4 @@ def selection_md(rows: Sequence[Mapping[str, Any]], source: str = "") -> str | N
     scores = selection_scores(rows)
     if not scores:
         return None
-    header = ["env", "agent", "tasks", "N", *SELECTORS]
-    lines = [
-        "## Test-time selection",
-        "",
-        _NOTE,
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    for s in scores:
-        cells = [s.env_id, s.agent, str(s.tasks), str(s.samples)]
-        cells += [f"{s.accuracy[k]:.3f}" for k in SELECTORS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return md_table_section(_TITLE, _NOTE, _table(scores))

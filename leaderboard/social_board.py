@@ -22,18 +22,18 @@ speaking reward per role; :func:`html_section` renders both tables for the repor
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import math
 import os
 import pathlib
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rewardgym.errors import ConfigError, DependencyNotInstalled
+from rewardgym.leaderboard.sections import html_table_section, md_table_section
 
 __all__ = [
     "Matchup",
@@ -379,13 +379,7 @@ def run_league(
     return ratings
 
 
-def _iter_rows(table: list[dict[str, Any]], keys: Sequence[str]) -> Iterator[str]:
-    for row in table:
-        cells = []
-        for k in keys:
-            v = row[k]
-            cells.append(f"{v:.3f}" if isinstance(v, float) else html.escape(str(v)))
-        yield "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+_TITLE = "Social deduction league"
 
 
 def _stored(path: str | os.PathLike[str]) -> tuple[list[dict], list[dict]] | None:
@@ -400,6 +394,34 @@ def _stored(path: str | os.PathLike[str]) -> tuple[list[dict], list[dict]] | Non
         return (games, board.ratings()) if games else None
 
 
+def _tables(games: list[dict], ratings: list[dict]) -> list[tuple[list[str], list[list[str]]]]:
+    roles = [
+        [
+            r["agent"], r["role"], str(r["games"]), f"{r['win_rate']:.3f}",
+            f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]", f"{r['speaking_reward']:.3f}",
+        ]
+        for r in role_table(games)
+    ]  # fmt: skip
+    tables = [(["agent", "role", "games", "win rate", "95% CI", "speaking reward"], roles)]
+    if ratings:
+        rated = [
+            [
+                r["league"], r["agent"], f"{r['mu']:.2f}", f"{r['sigma']:.2f}",
+                f"{r['ordinal']:.2f}", str(r["games"]),
+            ]
+            for r in ratings
+        ]  # fmt: skip
+        tables.append((["league", "agent", "mu", "sigma", "ordinal", "games"], rated))
+    return tables
+
+
+def _note(games: list[dict]) -> str:
+    return (
+        f"{len(games)} games; win rates with Wilson 95% intervals; speaking reward = mean "
+        "discussion component per seat per game; openskill ratings from the league."
+    )
+
+
 def league_section(rows: Sequence[dict[str, Any]], source: str = "") -> str | None:
     """The page's section (``REPORT_SECTIONS``): the league stored beside the episodes."""
     return html_section(source)
@@ -411,31 +433,7 @@ def league_md(rows: Sequence[dict[str, Any]], source: str = "") -> str | None:
     if stored is None:
         return None
     games, ratings = stored
-    lines = [
-        "## Social deduction league",
-        "",
-        f"{len(games)} games; win rates with Wilson 95% intervals.",
-        "",
-        "| agent | role | games | win rate | 95% CI | speaking reward |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['agent']} | {r['role']} | {r['games']} | {r['win_rate']:.3f} | "
-        f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}] | {r['speaking_reward']:.3f} |"
-        for r in role_table(games)
-    ]
-    if ratings:
-        lines += [
-            "",
-            "| league | agent | mu | sigma | ordinal | games |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r['league']} | {r['agent']} | {r['mu']:.2f} | {r['sigma']:.2f} | "
-            f"{r['ordinal']:.2f} | {r['games']} |"
-            for r in ratings
-        ]
-    return "\n".join(lines) + "\n"
+    return md_table_section(_TITLE, _note(games), _tables(games, ratings))
 
 
 def html_section(path: str | os.PathLike[str]) -> str | None:
@@ -444,24 +442,4 @@ def html_section(path: str | os.PathLike[str]) -> str | None:
     if stored is None:
         return None
     games, ratings = stored
-    roles = role_table(games)
-    parts = [
-        "<h2>Social deduction league</h2>",
-        f"<p>{len(games)} games; win rates with Wilson 95% intervals; speaking reward = "
-        "mean <code>discussion</code> component per seat per game.</p>",
-        "<table><tr><th>agent</th><th>role</th><th>games</th><th>win rate</th>"
-        "<th>CI low</th><th>CI high</th><th>speaking reward</th></tr>",
-        *_iter_rows(
-            roles,
-            ("agent", "role", "games", "win_rate", "ci_low", "ci_high", "speaking_reward"),
-        ),
-        "</table>",
-    ]
-    if ratings:
-        parts += [
-            "<table><tr><th>league</th><th>agent</th><th>mu</th><th>sigma</th>"
-            "<th>ordinal</th><th>games</th></tr>",
-            *_iter_rows(ratings, ("league", "agent", "mu", "sigma", "ordinal", "games")),
-            "</table>",
-        ]
-    return "\n".join(parts)
+    return html_table_section("social", _TITLE, _note(games), _tables(games, ratings))

@@ -16,9 +16,11 @@ training; predictions are memoised per message and model version.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -261,6 +263,10 @@ class _TrainedModel(RewardModel):
         return True
 
     def _loop(self) -> None:
+        # Lower this thread's CPU priority (Linux threads have their own nice value), so that
+        # on a busy machine the env's steps come before a training round.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         while not self._stop.wait(self.poll_s):
             try:
                 self.update()

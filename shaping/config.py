@@ -63,6 +63,11 @@ RECIPES: dict[str, list[dict[str, Any]]] = {
     "potential-stairs": [
         {"name": "PotentialShaping", "potential": "stairs_distance", "gamma": 0.99}
     ],
+    # Dungeon: the same with the potentials raised into (0, 1], so that standing still is
+    # never paid (with Phi = -distance it is, by (1 - gamma) * distance per step).
+    "potential-stairs-offset": [
+        {"name": "PotentialShaping", "potential": "stairs_distance", "gamma": 0.99, "offset": 1.0}
+    ],
     # Dungeon: potential-based guidance towards unexplored cells (keeps the optimal policy).
     "potential-explore": [
         {"name": "PotentialShaping", "potential": "explore_distance", "gamma": 0.99}

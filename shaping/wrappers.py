@@ -250,6 +250,11 @@ class PotentialShaping(ShapingWrapper):
             env offers through ``env.unwrapped.named_potentials()``.
         gamma: the learner's discount, in [0, 1].
         weight: the weight of the term (1.0 keeps the guarantee exact; any constant keeps it).
+        offset: a constant added to every non-terminal potential (``Phi + offset``; still a
+            potential, so still policy-invariant). Raising the potentials by ``offset`` makes
+            every non-terminal step pay ``(gamma - 1) * offset`` more, which takes away the
+            reward a negative potential (e.g. ``-distance``) pays for standing still under
+            ``gamma < 1``.
     """
 
     shaping_name = "potential"
@@ -260,12 +265,14 @@ class PotentialShaping(ShapingWrapper):
         potential: Potential | str,
         gamma: float = 0.99,
         weight: float = 1.0,
+        offset: float = 0.0,
     ) -> None:
         super().__init__(env)
         self.gamma = _finite("gamma", gamma, minimum=0.0)
         if self.gamma > 1.0:
             raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
         self.weight = _finite("weight", weight)
+        self.offset = _finite("offset", offset)
         if isinstance(potential, str):
             offered_fn = getattr(env.unwrapped, "named_potentials", None)
             offered = dict(offered_fn()) if callable(offered_fn) else {}
@@ -287,7 +294,10 @@ class PotentialShaping(ShapingWrapper):
         self._phi = 0.0
 
     def _params(self) -> dict[str, Any]:
-        return {"potential": self.potential_name, "gamma": self.gamma, "weight": self.weight}
+        params = {"potential": self.potential_name, "gamma": self.gamma, "weight": self.weight}
+        if self.offset:
+            params["offset"] = self.offset
+        return params
 
     def __getstate__(self) -> dict[str, Any]:
         # A named potential is usually a closure over the env: pickle its name, look it up again.
@@ -307,7 +317,7 @@ class PotentialShaping(ShapingWrapper):
             raise ConfigError(
                 f"potential {self.potential_name!r} returned {value}; potentials must be finite"
             )
-        return value
+        return value + self.offset
 
     def _on_reset(self, obs: Any, info: Mapping[str, Any], seed: int | None) -> None:
         self._phi = self._evaluate(obs, info)

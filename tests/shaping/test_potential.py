@@ -146,3 +146,25 @@ def test_named_potential_survives_pickling(make_corridor):
     copy = pickle.loads(pickle.dumps(dungeon))
     assert dungeon.step(1)[1] == copy.step(1)[1]
     dungeon.close()
+
+
+def test_offset_shifts_every_non_terminal_potential_and_stops_paying_for_standing_still(
+    make_corridor,
+):
+    def neg_distance(obs, info):
+        return -float(5 - obs)  # -distance to the corridor's end: idling under gamma < 1 pays
+
+    gamma = 0.9
+    plain = PotentialShaping(make_corridor(length=6), neg_distance, gamma=gamma)
+    shifted = PotentialShaping(make_corridor(length=6), neg_distance, gamma=gamma, offset=5.0)
+    assert shifted.shaping_spec()["offset"] == 5.0 and "offset" not in plain.shaping_spec()
+    idle = ["search"] * 3  # a move that goes nowhere
+    for p, s in zip(_run(plain, idle)[1:], _run(shifted, idle)[1:]):
+        f_plain, f_shift = p[4]["reward_components"][KEY], s[4]["reward_components"][KEY]
+        assert f_plain > 0  # the plain -distance potential pays for standing still
+        assert f_shift == pytest.approx(f_plain + (gamma - 1) * 5.0)
+    trace = _run(shifted, ["right"] * 10, seed=3)
+    assert trace[-1][2]
+    terms = [step[4]["reward_components"][KEY] for step in trace[1:]]
+    discounted = sum(gamma**t * f for t, f in enumerate(terms))
+    assert discounted == pytest.approx(-(neg_distance(trace[0][0], None) + 5.0), abs=1e-12)

@@ -116,15 +116,19 @@ def test_server_down_fails_with_warning(caplog):
     assert "training continues" in caplog.text
 
 
-def test_slow_server_times_out():
+def test_slow_server_times_out(caplog):
     server = OpenAICompatServer(RuleBasedLLM(delay_s=2.0)).start()
     client = OpenAIClient(server.url, "rule-based-v1", timeout_s=5, max_retries=0)
     try:
-        with Annotator(client, timeout_s=0.1, max_retries=0) as ann:
+        with (
+            caplog.at_level(logging.WARNING, "rewardgym.shaping.llm.annotator"),
+            Annotator(client, timeout_s=0.1, max_retries=0) as ann,
+        ):
             ann.submit("You pick up a key.")
             assert ann.wait_idle(10)
             assert ann.stats()["timeouts"] == 1
             assert ann.label("You pick up a key.") is None
+        assert "no answer within 0.1 s" in caplog.text
     finally:
         server.stop()
 

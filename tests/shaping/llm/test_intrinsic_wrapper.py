@@ -103,3 +103,25 @@ def test_env_without_message_is_refused():
 def test_bad_model_name():
     with Annotator(RuleBasedLLM()) as ann, pytest.raises(ConfigError, match="valid"):
         LLMIntrinsicReward(gym.make(ENV_ID), ann, model="bogus")
+
+
+@pytest.mark.slow
+def test_ppo_trains_through_a_dead_annotator(tmp_path, caplog):
+    """Training goes on when the LLM server is down: the intrinsic term is 0, PPO finishes."""
+    pytest.importorskip("stable_baselines3")
+    from rewardgym.agents.sb3 import PPOConfig, train_ppo
+
+    client = OpenAIClient("http://127.0.0.1:9/v1", "gone", timeout_s=0.5, max_retries=0)
+    with (
+        caplog.at_level(logging.WARNING, "rewardgym.shaping.llm"),
+        Annotator(client, "dungeon", max_retries=0, backoff_s=0.01) as ann,
+    ):
+        run = train_ppo(
+            ENV_ID, 256, seed=0, out_dir=tmp_path / "run", tensorboard=False,
+            config=PPOConfig(n_steps=128, batch_size=64, n_epochs=1),
+            shaping=lambda env: LLMIntrinsicReward(env, ann, c_ext=10.0),
+        )  # fmt: skip
+        assert ann.wait_idle(10)
+        assert ann.stats()["failed"] >= 1 and ann.stats()["labelled"] == 0
+    assert run.training["steps"] >= 256
+    assert "training continues" in caplog.text

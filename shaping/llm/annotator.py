@@ -366,6 +366,11 @@ class Annotator:
                                               self.max_backoff_s)  # fmt: skip
                     self._c.retries += 1
                     self._queue.append(it)
+                    if len(self._queue) > self.max_backlog:  # the cap holds for retries too
+                        dropped = self._queue.popleft()
+                        self._pending.discard(dropped.key)
+                        self._pending_texts.discard(dropped.texts[0])
+                        self._c.dropped += 1
                 else:
                     self._pending.discard(it.key)
                     self._pending_texts.discard(it.texts[0])

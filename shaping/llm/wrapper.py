@@ -34,7 +34,8 @@ class LLMIntrinsicReward(ShapingWrapper):
 
     Args:
         env: an env whose ``info`` has a text under ``message_key`` (the dungeon and NLE envs).
-        annotator: the :class:`Annotator` that labels messages (shared between envs is fine).
+        annotator: the :class:`Annotator` that labels messages (shared between envs is fine;
+            the caller owns it: ``close()`` stops the reward model, not the annotator).
         model: ``"hash"``, ``"classifier"`` or ``"ranking"``, or a built :class:`RewardModel`.
         c_ext: scale of the env's own reward (ONI: 0.1 on the score task, 10 on sparse ones).
         c_llm: weight of the intrinsic term (ONI: 0.4).

@@ -99,3 +99,26 @@ def test_ranking_model_orders_messages_like_the_preferences():
         bad = model._score("There is nothing here to pick up.")
         assert good > bad
         assert len(model._pairs) > 50
+
+
+def test_background_training_swaps_the_model_in():
+    """The trainer thread learns from new labels and swaps its network in; reward() meanwhile
+    answers from the current one (0 before the first round)."""
+    import time
+
+    with Annotator(RuleBasedLLM(), "dungeon") as annotator:
+        model = ClassifierRewardModel(
+            annotator, lr=3e-3, width=8, batch_size=32, steps_per_update=8, poll_s=0.02
+        )
+        try:
+            texts = _synthetic_messages(np.random.default_rng(3), 60)
+            assert all(model.reward(t) == 0.0 for t in texts)  # untrained: 0, never waits
+            deadline = time.monotonic() + 60
+            while model.version == 0 and time.monotonic() < deadline:
+                model.reward(texts[0])
+                time.sleep(0.01)
+            assert model.version >= 1 and model.gradient_steps >= 8
+            assert model.reward(texts[0]) in (0.0, 1.0)
+        finally:
+            model.close()
+        assert not model._thread.is_alive()

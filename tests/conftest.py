@@ -70,3 +70,15 @@ def loopback_only_netns():
             "skipped here: runs inside a loopback-only network namespace under strace, from "
             "tests/leaderboard/test_local_only.py"
         )
+
+
+@pytest.fixture
+def torch_one_thread(monkeypatch):
+    """One torch thread (and ``OMP_NUM_THREADS=1`` for child processes) for the test: on two
+    cores, thread contention makes small models' first steps many times slower."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

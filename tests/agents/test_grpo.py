@@ -34,12 +34,7 @@ from rewardgym.shaping import GroupNormalize, UIS1Advantage, VeRPOReward  # noqa
 LOGPROB_TOLERANCE = 1e-4
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -25,15 +25,7 @@ SMALL = "rewardgym/Dungeon-Staircase-v0"
 TINY = PPOConfig(n_steps=64, batch_size=32, n_epochs=1)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch):
-    import torch
-
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _train(out, **kwargs):

@@ -18,15 +18,7 @@ from rewardgym.leaderboard.cli import app
 SMALL = "rewardgym/Dungeon-Staircase-v0"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch):
-    import torch
-
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from rewardgym.errors import ConfigError
 from rewardgym.llm.base import LLMClient
 from rewardgym.shaping.llm.cache import LabelCache
 from rewardgym.shaping.llm.prompts import prompt_hash
-from rewardgym.shaping.wrappers import ShapingWrapper, _finite
+from rewardgym.shaping.wrappers.base import ShapingWrapper, _finite
 
 __all__ = ["LLMSubgoalDetector", "SubgoalPotential", "propose_subgoals"]
 

@@ -26,7 +26,7 @@ from rewardgym.errors import ConfigError, RewardGymError
 from rewardgym.llm.base import LLMClient
 from rewardgym.shaping.llm.cache import LabelCache
 from rewardgym.shaping.llm.prompts import prompt_hash
-from rewardgym.shaping.wrappers import ShapingWrapper, _finite
+from rewardgym.shaping.wrappers.base import ShapingWrapper, _finite
 
 __all__ = [
     "JUDGE_RUBRICS",

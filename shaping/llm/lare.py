@@ -19,7 +19,7 @@ import numpy as np
 
 from rewardgym.errors import ConfigError, DependencyNotInstalled
 from rewardgym.shaping.llm.written import WrittenCode
-from rewardgym.shaping.wrappers import ShapingWrapper, _finite
+from rewardgym.shaping.wrappers.base import ShapingWrapper, _finite
 
 __all__ = ["LatentDecoder", "LatentReward"]
 

@@ -19,7 +19,7 @@ import gymnasium as gym
 
 from rewardgym.errors import ConfigError
 from rewardgym.sandbox import CandidateDied, Limits, Sandbox, make
-from rewardgym.shaping.wrappers import ShapingWrapper, _finite
+from rewardgym.shaping.wrappers.base import ShapingWrapper, _finite
 
 __all__ = ["DEFAULT_LIMITS", "SandboxedProgram", "WrittenReward", "check_program"]
 

@@ -18,7 +18,7 @@ import gymnasium as gym
 from rewardgym.errors import ConfigError
 from rewardgym.shaping.llm.annotator import Annotator
 from rewardgym.shaping.llm.models import RewardModel, make_model
-from rewardgym.shaping.wrappers import ShapingWrapper, _finite, _owned_info
+from rewardgym.shaping.wrappers.base import ShapingWrapper, _finite, _owned_info
 
 __all__ = ["LLMIntrinsicReward"]
 

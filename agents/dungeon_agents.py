@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rewardgym.envs.dungeon.core import (
+from rewardgym.envs.dungeon.symbols import (
     BL,
     DESCEND,
     EAT,

@@ -374,7 +374,7 @@ def train_ppo(
     policy_kwargs: dict[str, Any] = {"net_arch": list(config.net_arch)}
     if config.policy == "cnn":
         from rewardgym.agents.sb3_features import GlyphCNN
-        from rewardgym.envs.dungeon.core import NUM_GLYPHS
+        from rewardgym.envs.dungeon.symbols import NUM_GLYPHS
 
         policy_kwargs["features_extractor_class"] = GlyphCNN
         policy_kwargs["features_extractor_kwargs"] = {

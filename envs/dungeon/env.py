@@ -18,7 +18,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from rewardgym.envs.base import AgenticEnv
-from rewardgym.envs.dungeon.core import (
+from rewardgym.envs.dungeon.core import Game
+from rewardgym.envs.dungeon.level import LevelConfig
+from rewardgym.envs.dungeon.symbols import (
     ACTION_NAMES,
     BLSTATS_FIELDS,
     G_MONSTER0,
@@ -27,8 +29,6 @@ from rewardgym.envs.dungeon.core import (
     ITEM_NAMES,
     NUM_GLYPHS,
     STAIRS,
-    Game,
-    LevelConfig,
 )
 from rewardgym.errors import ConfigError, InvalidAction
 from rewardgym.seeding import child_seed

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardgym.envs.dungeon.core import STAIRS
 from rewardgym.envs.dungeon.env import DungeonEnv
+from rewardgym.envs.dungeon.symbols import STAIRS
 from rewardgym.errors import ConfigError
 
 __all__ = ["DescendEnv", "EatEnv", "GoldEnv", "KeyDoorEnv", "ScoutEnv", "StaircaseEnv"]

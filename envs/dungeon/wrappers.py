@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rewardgym.envs.dungeon.core import BL, NUM_GLYPHS
+from rewardgym.envs.dungeon.symbols import BL, NUM_GLYPHS
 from rewardgym.errors import ConfigError
 
 __all__ = ["FlattenDungeon", "flatten_observation"]

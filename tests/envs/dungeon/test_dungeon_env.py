@@ -11,16 +11,8 @@ import pytest
 import rewardgym
 from rewardgym.agents import make_agent
 from rewardgym.envs.dungeon import BLSTATS_FIELDS, GLYPH_NAMES, MESSAGE_LENGTH
-from rewardgym.envs.dungeon.core import (
-    DESCEND,
-    DOOR_LOCKED,
-    MOVES,
-    OPEN,
-    ROCK,
-    WAIT,
-    WALL,
-    distance_map,
-)
+from rewardgym.envs.dungeon.level import distance_map
+from rewardgym.envs.dungeon.symbols import DESCEND, DOOR_LOCKED, MOVES, OPEN, ROCK, WAIT, WALL
 from rewardgym.errors import ConfigError, InvalidAction
 
 DUNGEON_IDS = sorted(e.id for e in rewardgym.ENTRIES.values() if e.family == "dungeon")

@@ -26,8 +26,8 @@ import tempfile
 import time
 
 import rewardgym  # noqa: F401 - registers the env ids
+from rewardgym.leaderboard.episodes import _actor
 from rewardgym.leaderboard.runner import (
-    _actor,
     agent_seed,
     close_actors,
     execute_job,

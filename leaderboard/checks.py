@@ -124,7 +124,8 @@ def _bullets(problems: list[str]) -> str:
 
 
 def _probe(job: Any) -> None:
-    from rewardgym.leaderboard.runner import _actor, agent_seed
+    from rewardgym.leaderboard.episodes import _actor
+    from rewardgym.leaderboard.jobs import agent_seed
 
     actor = _actor(job)
     obs, info = actor.env.reset(seed=job.seed)
@@ -154,14 +155,14 @@ def probe_pairs(jobs: Sequence[Any], *, keep: bool = False) -> None:
     """Build every distinct (agent, env, recipe, max_steps) of ``jobs`` once and play one step.
 
     The env is reset with the pair's first seed and the agent asked for one action, which the
-    env then steps on. Built envs and agents are the runner's cached ones (``runner._actor``):
+    env then steps on. Built envs and agents are the runner's cached ones (``episodes._actor``):
     with ``keep`` they stay open for a run in this process to use; otherwise they are closed,
     and pairs of :data:`MODEL_AGENTS` are not probed.
 
     Raises:
         ConfigError: naming every pair that could not be built or played, and why.
     """
-    from rewardgym.leaderboard.runner import _ACTORS, close_actors
+    from rewardgym.leaderboard.episodes import _ACTORS, close_actors
 
     problems: list[str] = []
     seen: set[tuple[Any, ...]] = set()

@@ -8,7 +8,9 @@ over the ``FlattenDungeon`` window, gamma 0.95), same step budget, same seeds:
   constants) whose annotator labels the env's messages over HTTP through the project's
   OpenAI-compatible server in front of the rule-based "LLM" (answering in 50 ms); PPO never
   waits for it, unlabelled messages are worth 0;
-- ``potential``: ``PotentialShaping(stairs_distance, gamma=0.95, weight=5)``.
+- ``potential``: ``PotentialShaping(stairs_distance, gamma=0.95, weight=5)``;
+- ``extrinsic_x10`` (control, not run by default): the task reward with every weight times 10,
+  ONI's ``c_ext`` without the intrinsic term, to separate the reward scale from the LLM signal.
 
 Each (arm, seed) writes ``OUT/<arm>-s<seed>/result.json`` (training success curve in 20
 windows, evaluation of the deterministic policy on unshaped episodes, the annotator's
@@ -22,6 +24,7 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/exp_oni_dungeon.py --steps 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import time
@@ -32,14 +35,14 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-ARMS = ("extrinsic", "oni", "potential")
+ARMS = ("extrinsic", "oni", "potential", "extrinsic_x10")
 
 
 def _smooth(curve: list[tuple[int, float]], steps: int, bins: int = 20) -> list[float | None]:
     """Mean success of the episodes ending in each of ``bins`` equal step windows."""
     edges = np.linspace(0, steps, bins + 1)
     out: list[float | None] = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         vals = [s for t, s in curve if lo < t <= hi]
         out.append(float(np.mean(vals)) if vals else None)
     return out
@@ -49,7 +52,7 @@ def run_one(args: argparse.Namespace, arm: str, seed: int, out: Path) -> None:
     from rewardgym.agents.sb3 import PPOConfig, train_ppo
     from rewardgym.llm.http import OpenAIClient
     from rewardgym.llm.server import OpenAICompatServer
-    from rewardgym.shaping import PotentialShaping
+    from rewardgym.shaping import PotentialShaping, ReweightComponents
     from rewardgym.shaping.llm import Annotator, LLMIntrinsicReward, RuleBasedLLM
 
     run_dir = out / f"{arm}-s{seed}"
@@ -70,6 +73,11 @@ def run_one(args: argparse.Namespace, arm: str, seed: int, out: Path) -> None:
 
         def shaping(env):
             return PotentialShaping(env, "stairs_distance", gamma=config.gamma, weight=5.0)
+    elif arm == "extrinsic_x10":
+
+        def shaping(env):
+            weights = env.unwrapped.reward_weights
+            return ReweightComponents(env, {k: 10.0 * w for k, w in weights.items()})
 
     started = time.monotonic()
     try:
@@ -149,7 +157,7 @@ def main() -> None:
         default={"height": 8, "width": 8, "room_min": 6, "room_max": 6, "max_steps": 50},
         help="JSON gym.make kwargs overriding the registered level",
     )
-    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--arms", default="extrinsic,oni,potential", help=f"comma list of {ARMS}")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=30_000)
     parser.add_argument("--gamma", type=float, default=0.95)

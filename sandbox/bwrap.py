@@ -44,14 +44,14 @@ from rewardgym.sandbox.base import (
     Session,
     validate_files,
 )
-from rewardgym.sandbox.process import (
+from rewardgym.sandbox.channel import (
     FdChannel,
-    ProcessSandbox,
     collect_output,
     describe_channel_error,
+    describe_exit,
     make_result,
-    seccomp_filter_bpf,
 )
+from rewardgym.sandbox.process import ProcessSandbox, seccomp_filter_bpf
 
 GUEST_SOURCE = Path(_guest.__file__).read_text()
 
@@ -363,8 +363,6 @@ class _PopenSession(Session):
 
 def describe(status: Mapping[str, Any]) -> str:
     """Say in words how a candidate process ended."""
-    from rewardgym.sandbox.process import describe_exit
-
     return describe_exit(status)
 
 

@@ -37,7 +37,7 @@ from rewardgym.sandbox.base import (
     Session,
     validate_files,
 )
-from rewardgym.sandbox.process import describe_channel_error, make_result
+from rewardgym.sandbox.channel import describe_channel_error, make_result
 
 logger = logging.getLogger("rewardgym.sandbox.docker")
 GUEST_SOURCE = Path(_guest.__file__).read_text()

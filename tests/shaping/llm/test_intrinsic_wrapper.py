@@ -125,3 +125,15 @@ def test_ppo_trains_through_a_dead_annotator(tmp_path, caplog):
         assert ann.stats()["failed"] >= 1 and ann.stats()["labelled"] == 0
     assert run.training["steps"] >= 256
     assert "training continues" in caplog.text
+
+
+def test_real_nethack_messages():
+    """The same wrapper on NLE (the real NetHack): its messages get labelled, contract kept."""
+    pytest.importorskip("nle")
+    with Annotator(RuleBasedLLM(), "nethack") as ann:
+        env = LLMIntrinsicReward(gym.make("rewardgym/NLE-Staircase-v0"), ann, c_ext=10.0)
+        steps = _run(env, 60)
+        assert ann.wait_idle(10)
+        env.close()
+    assert ann.stats()["labelled"] >= 1
+    assert all("shaping/llm_intrinsic" in i["reward_components"] for _, i in steps)

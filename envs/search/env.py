@@ -243,6 +243,7 @@ class SearchQAEnv(AgenticEnv):
         self._searches = 0
         self._opens = 0
         self._transcript_text = ""
+        self._question_text = ""  # the episode's question as observed (escaped, cut)
         self._observation: dict[str, str] = {}
         self._instructions = self._make_instructions()
 
@@ -265,6 +266,9 @@ class SearchQAEnv(AgenticEnv):
             self.task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
         self._turns = self._searches = self._opens = 0
         self._transcript_text = ""
+        self._question_text = _printable(self.task.question)[
+            : self.config.max_observation_length // 4
+        ]
         info = self._start_episode(self.task.task_id)
         info.update(self._status_info(move=None, results=[], answer=None))
         self._observation = self._make_observation(feedback="")
@@ -376,7 +380,7 @@ class SearchQAEnv(AgenticEnv):
                 return f"no page with id {move.argument!r}", None, []
             self._opens += 1
             self._charge("opens", price)
-            self._log(f"Open {self._opens}: [{page.page_id}] {page.title}\n{page.text.strip()}")
+            self._log([f"Open {self._opens}: [{page.page_id}] {page.title}", page.text.strip()])
             return None, None, []
         hits = backend.search(move.argument, cfg.top_k)
         self._searches += 1
@@ -385,12 +389,16 @@ class SearchQAEnv(AgenticEnv):
         if not hits:
             lines.append("(no results)")
         lines += [f"{i}. [{h.page_id}] {h.title}: {h.snippet}" for i, h in enumerate(hits, 1)]
-        self._log("\n".join(lines))
+        self._log(lines)
         return None, None, hits
 
-    def _log(self, entry: str) -> None:
-        """Append a tool result to the transcript (escaped once, joined incrementally)."""
-        entry = _printable(entry)
+    def _log(self, lines: list[str]) -> None:
+        """Append a tool result (its lines) to the transcript, escaped once, joined incrementally.
+
+        Escaping is per character, so escaping line by line is escaping the entry; a line that
+        is already printable (the common case) is kept as it is without a copy.
+        """
+        entry = "\n".join(line if line.isprintable() else _printable(line) for line in lines)
         sep = "\n\n" if self._transcript_text else ""
         self._transcript_text = f"{self._transcript_text}{sep}{entry}"
 
@@ -459,8 +467,6 @@ class SearchQAEnv(AgenticEnv):
         )
 
     def _make_observation(self, feedback: str) -> dict[str, str]:
-        task = self.task
-        assert task is not None
         cfg = self.config
         limit = cfg.max_observation_length
         status = (
@@ -471,10 +477,10 @@ class SearchQAEnv(AgenticEnv):
         )
         return {
             "instructions": self._instructions,
-            "question": _printable(task.question)[: limit // 4],
+            "question": self._question_text,
             "status": status,
             "transcript": _clip_start(self._transcript_text, limit // 2),
-            "feedback": _printable(feedback)[: limit // 8],
+            "feedback": _printable(feedback)[: limit // 8] if feedback else "",
         }
 
     def _observation_out(self) -> Any:

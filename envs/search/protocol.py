@@ -169,14 +169,18 @@ def _parse_call_text(match: re.Match[str]) -> Move | Invalid:
     return _move(name, raw, well_formed=True, via="tool_call")
 
 
+#: ``(name, opening tag, closing tag)`` of the actions :func:`_bare_tag` recognises.
+_BARE_TAGS = tuple((name, f"<{name}>", f"</{name}>") for name in ("search", "answer", "open"))
+
+
 def _bare_tag(text: str) -> Move | Invalid | None:
     """The common turn ``<search>q</search>`` (one lower-case tag and nothing else) without the
     regex scan; None for anything else."""
-    if not text.startswith("<") or text.count("<") != 2:
+    if text[:1] != "<" or text.count("<") != 2:
         return None
-    for name in ("search", "answer", "open"):
-        if text.startswith(f"<{name}>") and text.endswith(f"</{name}>"):
-            return _move(name, text[len(name) + 2 : -len(name) - 3], well_formed=True, via="tag")
+    for name, opening, closing in _BARE_TAGS:
+        if text.startswith(opening) and text.endswith(closing):
+            return _move(name, text[len(opening) : -len(closing)], well_formed=True, via="tag")
     return None
 
 

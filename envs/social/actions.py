@@ -19,7 +19,7 @@ from rewardgym.spaces import text
 
 __all__ = ["SocialActionSpace", "clean_message", "read_index", "split_action"]
 
-_FIELDS = frozenset(("action", "message", "survey"))
+ACTION_FIELDS = frozenset(("action", "message", "survey"))
 
 
 class SocialActionSpace(spaces.Dict):
@@ -56,9 +56,9 @@ def split_action(action: Any) -> tuple[dict[str, Any], str | None]:
     ``str``/``bytes`` the message, a list or array the survey.
     """
     if isinstance(action, dict):
-        if _FIELDS.issuperset(action):
+        if ACTION_FIELDS.issuperset(action):
             return action, None
-        unknown = sorted(str(k) for k in action if k not in _FIELDS)
+        unknown = sorted(str(k) for k in action if k not in ACTION_FIELDS)
         if unknown:
             return {k: v for k, v in action.items() if k in ("action", "message", "survey")}, (
                 f"unknown action fields {unknown} ignored (use action, message, survey)"

@@ -13,6 +13,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from rewardgym.envs.social.actions import (
+    ACTION_FIELDS,
     SocialActionSpace,
     clean_message,
     read_index,
@@ -263,13 +264,19 @@ class SocialDeductionEnv(ParallelEnv):
         fields: list[dict[str, Any]] = [{} for _ in range(n)]
         given = [False] * n
         ignored: dict[str, str] = {}
+        seats = self._seat
         for agent, action in actions.items():
-            seat = self._seat.get(agent)
+            seat = seats.get(agent)
             if seat is None:
                 ignored[str(agent)] = f"unknown agent {agent!r}; agents: {self.possible_agents}"
                 continue
-            parsed, problem = split_action(action)
-            fields[seat], given[seat] = parsed, True
+            given[seat] = True
+            if type(action) is dict and ACTION_FIELDS.issuperset(
+                action
+            ):  # split_action's fast path
+                fields[seat] = action
+                continue
+            fields[seat], problem = split_action(action)
             if problem:
                 invalid[seat].append(problem)
         if ignored:
@@ -324,14 +331,15 @@ class SocialDeductionEnv(ParallelEnv):
         truncated = not done and self._steps >= self.config.max_steps
         observations = self._observe()
         rewards, infos = {}, {}
-        columns = game.component_table.tolist()
+        rows = game.component_table.T.tolist()  # per seat: the components in order
         weighted = self._weighted
         weights = self.reward_weights
         alive = game.alive.tolist()
         phase_name = PHASES[game.phase]
         success = False if truncated else None
+        component_names = REWARD_COMPONENTS
         for s, agent in enumerate(self.agents):
-            values = [col[s] for col in columns]
+            values = rows[s]
             reward = 0.0
             for i, w in weighted:  # the order and skips of contract.weighted_reward
                 if values[i]:
@@ -341,7 +349,7 @@ class SocialDeductionEnv(ParallelEnv):
                 "task_id": self._task_id,
                 "episode_id": self._episode_id,
                 "step": self._steps,
-                "reward_components": dict(zip(REWARD_COMPONENTS, values)),
+                "reward_components": dict(zip(component_names, values)),
                 "reward_weights": dict(weights),
                 "cost": {},
                 "success": success,
@@ -465,10 +473,17 @@ class SocialDeductionEnv(ParallelEnv):
             return self._texts[seat]
         new = "\n".join(lines[seen:])
         current = self._texts[seat]
-        joined = f"{current}\n{new}" if current else new
         limit = self.config.max_text_chars
-        if len(joined) > limit:
-            joined = joined[-limit:]
+        if not current:
+            joined = new[-limit:] if len(new) > limit else new
+        else:
+            keep = limit - len(new) - 1  # the tail of the old text that still fits
+            if keep >= len(current):
+                joined = f"{current}\n{new}"
+            elif keep > 0:
+                joined = f"{current[-keep:]}\n{new}"
+            else:
+                joined = f"\n{new}"[-limit:]
         self._texts[seat] = joined
         self._text_lines[seat] = len(lines)
         return joined
@@ -478,7 +493,7 @@ class SocialDeductionEnv(ParallelEnv):
         g = self.game
         assert g is not None
         n = g.n
-        self._masks = masks = _frozen(g.masks())
+        self._masks = masks = g.masks()  # read-only already
         phase = _ONE_HOT_PHASE[g.phase]
         rooms_key = (self._games, g.version, g.moves, g.phase == GAMEPLAY)
         if rooms_key != self._rooms_key:  # who sees whom changes only with moves and deaths

@@ -327,17 +327,20 @@ class SocialGame:
                 self.working_on[s] = t
                 self.activity[s], self.busy[s] = "task", cfg.task_time
                 self._tell(s, f"You start task {t}.")
-        busy = self.busy
-        working = ((busy > 0) & self.alive).nonzero()[0].tolist()
-        if working:
-            busy[working] -= 1
-            for s in working:
-                if busy[s] == 0:
+        busy, alive = self.busy, self.alive
+        # timers as Python scalars (a handful of seats: cheaper than masked array ops)
+        for s, left in enumerate(busy.tolist()):
+            if left > 0 and alive[s]:
+                busy[s] = left - 1
+                if left == 1:
                     self._finish_activity(s)
         for s in acting:  # a wait lasts this one tick
             if self.activity[s] == "wait":
                 self.activity[s] = None
-        np.maximum(self.cooldown - 1, 0, out=self.cooldown, where=self.is_imposter)
+        cooldown = self.cooldown
+        for s in self.imposters:  # only imposters have a kill cooldown
+            if cooldown[s] > 0:
+                cooldown[s] -= 1
         self.tick += 1
         if self._changed and self._check_win():
             return

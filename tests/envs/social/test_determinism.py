@@ -79,3 +79,21 @@ def game_digest(seeds: range, **settings: object) -> str:
 )
 def test_same_seeds_give_the_same_games_as_recorded(settings, digest):
     assert game_digest(range(12), **settings) == digest
+
+
+@pytest.mark.parametrize(
+    ("settings", "digest"),
+    [
+        (
+            {"max_text_chars": 300},
+            "a55cb1356b1540f2012f8b10d9cac8ce16fb07fe2a8325b26d155b12b046cbcd",
+        ),
+        (
+            {"num_players": 10, "num_imposters": 2, "max_text_chars": 256},
+            "6c2329858c11eeef947aa6974d7c6187a365469aa24ffaf3feddc03f0ed2ae9c",
+        ),
+    ],
+)
+def test_cut_transcripts_are_the_same_as_recorded(settings, digest):
+    """Short ``max_text_chars``: the transcript tail is cut on almost every step."""
+    assert game_digest(range(6), **settings) == digest

@@ -80,8 +80,18 @@ class SearchQAConfig(BaseModel):
         return self.max_turns or self.max_searches + self.max_opens + 3
 
 
+#: The ASCII control characters, less the newline, tab and carriage return text may hold.
+_ASCII_CONTROLS = bytes([*range(9), 11, 12, *range(14, 32), 127])
+
+
 def _printable(value: str) -> str:
     """``value`` with characters outside the observation space escaped."""
+    if value.isascii():
+        # one C pass over the bytes; str.isprintable looks every character up in the Unicode
+        # database, which costs more than the rest of a step on a transcript entry
+        raw = value.encode("ascii")
+        if len(raw.translate(None, _ASCII_CONTROLS)) == len(raw):
+            return value
     if value.isprintable():
         return value
     plain = value.replace("\n", " ")  # newlines are allowed; str.replace is the fast way out
@@ -339,9 +349,12 @@ class SearchQAEnv(AgenticEnv):
             truncated=truncated,
             success=success,
             invalid_action=invalid,
-            **self._status_info(move=move, results=results, answer=answer),
-            **extra,
         )
+        # the env's keys after the contract's, as _finish_step(**extra) would put them, without
+        # repacking them as keyword arguments twice
+        info.update(self._status_info(move=move, results=results, answer=answer))
+        if extra:
+            info.update(extra)
         return self._observation_out(), reward, terminated, truncated, info
 
     def render(self) -> str | None:
@@ -380,7 +393,7 @@ class SearchQAEnv(AgenticEnv):
                 return f"no page with id {move.argument!r}", None, []
             self._opens += 1
             self._charge("opens", price)
-            self._log([f"Open {self._opens}: [{page.page_id}] {page.title}", page.text.strip()])
+            self._log(f"Open {self._opens}: [{page.page_id}] {page.title}\n{page.text.strip()}")
             return None, None, []
         hits = backend.search(move.argument, cfg.top_k)
         self._searches += 1
@@ -389,16 +402,12 @@ class SearchQAEnv(AgenticEnv):
         if not hits:
             lines.append("(no results)")
         lines += [f"{i}. [{h.page_id}] {h.title}: {h.snippet}" for i, h in enumerate(hits, 1)]
-        self._log(lines)
+        self._log("\n".join(lines))
         return None, None, hits
 
-    def _log(self, lines: list[str]) -> None:
-        """Append a tool result (its lines) to the transcript, escaped once, joined incrementally.
-
-        Escaping is per character, so escaping line by line is escaping the entry; a line that
-        is already printable (the common case) is kept as it is without a copy.
-        """
-        entry = "\n".join(line if line.isprintable() else _printable(line) for line in lines)
+    def _log(self, entry: str) -> None:
+        """Append a tool result to the transcript (escaped once, joined incrementally)."""
+        entry = _printable(entry)
         sep = "\n\n" if self._transcript_text else ""
         self._transcript_text = f"{self._transcript_text}{sep}{entry}"
 

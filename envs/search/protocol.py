@@ -192,14 +192,16 @@ def parse_action(action: Any) -> Move | Invalid:
     Raises:
         TypeError: only for an action that no agent could produce (not text, bytes or dict).
     """
-    if isinstance(action, (bytes, bytearray)):
+    if isinstance(action, str):
+        pass  # the common case first: text skips the bytes and (slow, ABC) Mapping checks
+    elif isinstance(action, (bytes, bytearray)):
         try:
             action = bytes(action).decode("utf-8")
         except UnicodeDecodeError as exc:
             return Invalid(f"the action is not valid UTF-8 ({exc.reason} at byte {exc.start})")
-    if isinstance(action, Mapping):
+    elif isinstance(action, Mapping):
         return _tool_call(action)
-    if not isinstance(action, str):
+    else:
         raise TypeError(
             f"search actions are text, UTF-8 bytes or a tool-call dict, got {type(action).__name__}"
         )

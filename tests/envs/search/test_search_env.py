@@ -274,3 +274,18 @@ def test_any_sequence_of_turns_keeps_the_contract(actions):
         if terminated or truncated:
             assert info["success"] is not None
             break
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=60))
+def test_observation_escaping_is_per_character(value):
+    """The escaping of observation text (with its fast ASCII path) is the per-character rule:
+    printable characters, newlines, tabs and carriage returns stay; anything else is escaped."""
+    from rewardgym.envs.search.env import _printable
+
+    def escape(ch: str) -> str:
+        return ch if ch.isprintable() or ch in "\n\r\t" else ch.encode("unicode_escape").decode()
+
+    assert _printable(value) == "".join(escape(ch) for ch in value)
+    for ch in ("\x00", "\x1b", "\x7f", "\x0b", "\x0c"):
+        assert _printable(f"query {ch}\n1. [p] t: s") == f"query {escape(ch)}\n1. [p] t: s"

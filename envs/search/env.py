@@ -434,9 +434,10 @@ class SearchQAEnv(AgenticEnv):
         return None
 
     def _charge(self, counter: str, price: float) -> None:
-        self._add_cost(counter, 1.0)
-        self._add_cost("tool_calls", 1.0)
-        self._add_cost("spend", price)
+        cost = self._cost  # _add_cost three times over, without its calls (once per tool call)
+        cost[counter] = cost.get(counter, 0.0) + 1.0
+        cost["tool_calls"] = cost.get("tool_calls", 0.0) + 1.0
+        cost["spend"] = cost.get("spend", 0.0) + float(price)
 
     @staticmethod
     def _grade(task: QATask, answer: str | None) -> dict[str, float]:

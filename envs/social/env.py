@@ -341,9 +341,10 @@ class SocialDeductionEnv(ParallelEnv):
         for s, agent in enumerate(self.agents):
             values = rows[s]
             reward = 0.0
-            for i, w in weighted:  # the order and skips of contract.weighted_reward
-                if values[i]:
-                    reward += w * values[i]
+            if any(values):  # most steps pay nothing
+                for i, w in weighted:  # the order and skips of contract.weighted_reward
+                    if values[i]:
+                        reward += w * values[i]
             rewards[agent] = reward
             info = {
                 "task_id": self._task_id,
@@ -383,14 +384,18 @@ class SocialDeductionEnv(ParallelEnv):
         """Each seat's gameplay action index: its own where the mask allows it, else wait
         (or "none" while busy), with the reason added to ``invalid``."""
         lay = game.layout
+        size = lay.size
         choices = [lay.NONE] * game.n
-        for s in range(game.n):
-            if not game.alive[s]:
-                continue
-            fallback = lay.NONE if game.busy[s] else lay.WAIT
-            k = read_index(fields[s].get("action"))
-            if k is None:
-                if not game.busy[s]:
+        busy = game.busy.tolist()
+        for s in game.alive.nonzero()[0].tolist():
+            fallback = lay.NONE if busy[s] else lay.WAIT
+            k = fields[s].get("action")
+            if type(k) is not int:
+                k = read_index(k)
+            if k is not None and 0 <= k < size and masks[s, k]:  # the common case
+                choices[s] = k
+            elif k is None:
+                if not busy[s]:
                     what = (
                         "no action given"
                         if not given[s] or "action" not in fields[s]
@@ -398,14 +403,12 @@ class SocialDeductionEnv(ParallelEnv):
                     )
                     invalid[s].append(f"{what}; played as wait")
                 choices[s] = fallback
-            elif not (0 <= k < lay.size) or not masks[s][k]:
-                name = lay.name(k) if 0 <= k < lay.size else f"action {k}"
+            else:
+                name = lay.name(k) if 0 <= k < size else f"action {k}"
                 invalid[s].append(
                     f"{name} is not allowed now (see action_mask); played as {lay.name(fallback)}"
                 )
                 choices[s] = fallback
-            else:
-                choices[s] = k
         return choices
 
     def render(self) -> str | None:
@@ -506,11 +509,9 @@ class SocialDeductionEnv(ParallelEnv):
             self._rooms = _frozen(rooms.astype(np.int16))
         rooms = self._rooms
         status = np.empty((n, 5), np.int32)
-        status[:, 0] = g.tick
+        status[:] = (g.tick, 0, 0, g.speaker + 1, g.message)  # the columns shared by all seats
         status[:, 1] = g.busy
         status[:, 2] = g.cooldown
-        status[:, 3] = g.speaker + 1
-        status[:, 4] = g.message
         _frozen(status)
         if self._cache_version != (self._games, g.version):  # what changes only with events
             self._cache_version = (self._games, g.version)

@@ -298,13 +298,15 @@ class SocialGame:
         """
         lay, cfg = self.layout, self.cfg
         acting = self.alive.nonzero()[0].tolist()
+        # kills, reports and votes, in seat order (most ticks have none)
+        special = [s for s in acting if choices[s] >= lay.KILL]
         # Kills first: a victim's own action this tick does not happen.
-        for s in acting:
+        for s in special:
             a = choices[s]
             if lay.KILL <= a < lay.report:
                 self._kill(s, a - lay.KILL)
         reporter, body = -1, -1
-        for s in acting:
+        for s in special:
             a = choices[s]
             if lay.report <= a < lay.vote and self.alive[s]:
                 reporter, body = s, a - lay.report

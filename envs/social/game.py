@@ -125,6 +125,10 @@ class SocialGame:
         self._masks_key: tuple | None = None
         self._masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._describe_key: tuple | None = None
+        self._idle_state = b""
+        self._idle_cache: tuple = ()  # (idle, ready, their bytes), see _idle_ready
+        self._no_bodies = np.zeros((n, n), dtype=bool)
+        self._no_bodies.flags.writeable = False
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
@@ -177,23 +181,23 @@ class SocialGame:
         What a seat sees is summed up in a cheap key (room, who is there, bodies there, whether
         it can kill, its open tasks there); the sentence is only built when the key changed.
         """
-        idle = self.alive & (self.busy == 0)
-        ready = self.cooldown == 0
-        key = (self.version, self.moves, idle.tobytes(), ready.tobytes())
+        idle, ready, idle_key, ready_key = self._idle_ready()
+        key = (self.version, self.moves, idle_key, ready_key)
         if key == self._describe_key:  # no view can have changed
             return
         self._describe_key = key
         room = self.room
         here = (room[:, None] == room[None, :]) & self.alive[None, :]
-        bodies = self.body_room[None, :] == room[:, None]
-        tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1)
+        bodies = self.body_room[None, :] == room[:, None] if self.bodies else self._no_bodies
+        tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1).tolist()
+        rooms, imposter, may_kill = room.tolist(), self.is_imposter.tolist(), ready.tolist()
         for seat in idle.nonzero()[0].tolist():
             key = (
-                int(room[seat]),
+                rooms[seat],
                 here[seat].tobytes(),
                 bodies[seat].tobytes(),
-                int(tasks_here[seat]),
-                bool(self.is_imposter[seat] and self.cooldown[seat] == 0),
+                tasks_here[seat],
+                imposter[seat] and may_kill[seat],
             )
             if key != self._last_view[seat]:
                 self._last_view[seat] = key
@@ -251,14 +255,26 @@ class SocialGame:
         """
         if self.winner is not None or self.phase in (SURVEY, SPEAK):
             return self._none_masks
-        idle = self.alive & (self.busy == 0)
-        ready = self.cooldown == 0
-        key = (self.phase, self.version, self.moves, idle.tobytes(), ready.tobytes())
+        idle, ready, idle_key, ready_key = self._idle_ready()
+        key = (self.phase, self.version, self.moves, idle_key, ready_key)
         if key != self._masks_key:
             self._masks_key = key
             self._masks = self._compute_masks(idle, ready)
             self._masks.flags.writeable = False
         return self._masks
+
+    def _idle_ready(self) -> tuple[np.ndarray, np.ndarray, bytes, bytes]:
+        """``(idle, ready)`` and their bytes: living seats with no walk or task under way, and
+        seats with no kill cooldown (read-only). Shared by the room descriptions and the masks
+        of one tick: recomputed only when ``alive``, ``busy`` or ``cooldown`` changed."""
+        state = self.alive.tobytes() + self.busy.tobytes() + self.cooldown.tobytes()
+        if state != self._idle_state:
+            idle = self.alive & (self.busy == 0)
+            ready = self.cooldown == 0
+            idle.flags.writeable = ready.flags.writeable = False
+            self._idle_state = state
+            self._idle_cache = (idle, ready, idle.tobytes(), ready.tobytes())
+        return self._idle_cache
 
     def _compute_masks(self, idle: np.ndarray, ready: np.ndarray) -> np.ndarray:
         lay, n = self.layout, self.n

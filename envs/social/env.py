@@ -337,7 +337,6 @@ class SocialDeductionEnv(ParallelEnv):
         alive = game.alive.tolist()
         phase_name = PHASES[game.phase]
         success = False if truncated else None
-        component_names = REWARD_COMPONENTS
         for s, agent in enumerate(self.agents):
             values = rows[s]
             reward = 0.0
@@ -350,8 +349,8 @@ class SocialDeductionEnv(ParallelEnv):
                 "task_id": self._task_id,
                 "episode_id": self._episode_id,
                 "step": self._steps,
-                "reward_components": dict(zip(component_names, values)),
-                "reward_weights": dict(weights),
+                "reward_components": dict(zip(REWARD_COMPONENTS, values)),
+                "reward_weights": weights.copy(),
                 "cost": {},
                 "success": success,
                 "invalid_action": "; ".join(invalid[s]) if invalid[s] else None,

@@ -63,7 +63,9 @@ def validate_survey(value: Any, n: int, tolerance: float) -> tuple[np.ndarray | 
         # the common case in one pass: NaN/inf make the sum non-finite
         total = float(value.sum())
         if abs(total - 1.0) <= tolerance and value.min() >= 0:
-            return value.astype(np.float64) / total, None
+            if value.dtype != np.float64:
+                value = value.astype(np.float64)
+            return value / total, None  # a new array either way
     if value is None:
         return None, "no survey was given"
     try:

@@ -189,7 +189,8 @@ class SocialGame:
         room = self.room
         here = (room[:, None] == room[None, :]) & self.alive[None, :]
         bodies = self.body_room[None, :] == room[:, None] if self.bodies else self._no_bodies
-        tasks_here = (~self.task_done & (self.task_room == room[:, None])).sum(axis=1).tolist()
+        open_here = ~self.task_done & (self.task_room == room[:, None])
+        tasks_here = open_here.sum(axis=1).tolist()
         rooms, imposter, may_kill = room.tolist(), self.is_imposter.tolist(), ready.tolist()
         for seat in idle.nonzero()[0].tolist():
             key = (
@@ -201,13 +202,18 @@ class SocialGame:
             )
             if key != self._last_view[seat]:
                 self._last_view[seat] = key
-                self._tell(seat, self.view_text(seat, here[seat], bodies[seat]))
+                self._tell(seat, self.view_text(seat, here[seat], bodies[seat], open_here[seat]))
 
     def view_text(
-        self, seat: int, here: np.ndarray | None = None, bodies: np.ndarray | None = None
+        self,
+        seat: int,
+        here: np.ndarray | None = None,
+        bodies: np.ndarray | None = None,
+        open_here: np.ndarray | None = None,
     ) -> str:
-        """What ``seat`` sees in its room, as a sentence (``here``/``bodies``: its rows of
-        the who-is-here and bodies-here matrices, when the caller has them)."""
+        """What ``seat`` sees in its room, as a sentence (``here``/``bodies``/``open_here``:
+        its rows of the who-is-here, bodies-here and open-tasks-here matrices, when the caller
+        has them)."""
         r = int(self.room[seat])
         if here is None:
             here = self.alive & (self.room == r)
@@ -224,7 +230,9 @@ class SocialGame:
             cd = int(self.cooldown[seat])
             parts.append(f"You can kill in {cd} ticks." if cd else "You can kill now.")
         else:
-            tasks = (~self.task_done[seat] & (self.task_room[seat] == r)).nonzero()[0].tolist()
+            if open_here is None:
+                open_here = ~self.task_done[seat] & (self.task_room[seat] == r)
+            tasks = open_here.nonzero()[0].tolist()
             parts.append(f"Your tasks here: {tasks}." if tasks else "No task of yours here.")
         return " ".join(parts)
 

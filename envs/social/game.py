@@ -116,6 +116,10 @@ class SocialGame:
         #: _move_table[room, k]: whether move k (MOVES order) stays on the grid from room.
         xs, ys = np.arange(c.num_rooms) % c.width, np.arange(c.num_rooms) // c.width
         self._move_table = np.stack([ys > 0, ys < c.height - 1, xs > 0, xs < c.width - 1], axis=1)
+        #: _idle_rows[room]: the mask row of an idle seat there before tasks, kills and reports
+        self._idle_rows = np.zeros((c.num_rooms, self.layout.size), dtype=np.int8)
+        self._idle_rows[:, self.layout.WAIT] = 1
+        self._idle_rows[:, self.layout.MOVE : self.layout.TASK] = self._move_table
         self.bodies = 0  # unreported bodies lying around
         self._changed = False  # a kill or a finished task since the last win check
         #: bumped whenever alive, bodies, tasks or sightings of kills change (observation cache)
@@ -286,30 +290,30 @@ class SocialGame:
 
     def _compute_masks(self, idle: np.ndarray, ready: np.ndarray) -> np.ndarray:
         lay, n = self.layout, self.n
-        m = np.zeros((n, lay.size), dtype=np.int8)
         alive = self.alive
         if self.phase == VOTE:
+            m = np.zeros((n, lay.size), dtype=np.int8)
             m[:, lay.vote : lay.skip] = alive
             m[np.arange(n), lay.vote + np.arange(n)] = 0
             m[:, lay.skip] = 1
             m[~alive] = 0
             m[~alive, lay.NONE] = 1
             return m
-        m[:, lay.NONE] = ~idle
-        m[:, lay.WAIT] = idle
-        m[:, lay.MOVE : lay.TASK] = self._move_table[self.room] & idle[:, None]
+        # an idle seat: wait, the moves of its room, its task, kills and reports; any other
+        # seat (walking, working or dead): only "none"
+        room = self.room
+        m = self._idle_rows[room]  # a new array: wait and the moves of each seat's room
+        open_here = (self.task_room == room[:, None]) & ~self.task_done
+        m[:, lay.TASK] = open_here.any(axis=1)
         killers = idle & self.is_imposter & ready
         if killers.any():
-            same_room = self.room[:, None] == self.room[None, :]
+            same_room = room[:, None] == room[None, :]
             m[:, lay.KILL : lay.report] = (
                 killers[:, None] & same_room & (alive & ~self.is_imposter)[None, :]
             )
-        open_here = (self.task_room == self.room[:, None]) & ~self.task_done
-        m[:, lay.TASK] = idle & open_here.any(axis=1)
         if self.bodies:
-            m[:, lay.report : lay.vote] = idle[:, None] & (
-                self.body_room[None, :] == self.room[:, None]
-            )
+            m[:, lay.report : lay.vote] = self.body_room[None, :] == room[:, None]
+        m[~idle] = self._none_masks[0]
         return m
 
     # -- gameplay ----------------------------------------------------------------------------

@@ -13,8 +13,8 @@ a render mode warns as Gymnasium's own envs do (:meth:`AgenticEnv._render_mode_m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
 from gymnasium import logger as gym_logger
@@ -24,6 +24,8 @@ from rewardgym.errors import ConfigError, ResetNeeded
 from rewardgym.seeding import episode_id
 
 __all__ = ["AgenticEnv"]
+
+_Task = TypeVar("_Task")
 
 
 class AgenticEnv(gym.Env):
@@ -133,6 +135,27 @@ class AgenticEnv(gym.Env):
         self._cost = {key: 0.0 for key in self.COST_KEYS}
         self._done = False
         return self._info(dict.fromkeys(self.COMPONENTS, 0.0))
+
+    def _draw_task(
+        self,
+        task_id: str | None,
+        tasks: Sequence[_Task],
+        by_id: Mapping[str, _Task],
+        noun: str = "task",
+    ) -> _Task:
+        """The task ``options["task_id"]`` names, or one drawn uniformly with ``np_random``.
+
+        Raises:
+            ConfigError: ``task_id`` is not one of this env's (the message shows a few).
+        """
+        if task_id is None:
+            return tasks[int(self.np_random.integers(len(tasks)))]
+        if task_id not in by_id:
+            raise ConfigError(
+                f"options['task_id']={task_id!r} is not a {noun} of this env; "
+                f"e.g. {list(by_id)[:3]}"
+            )
+        return by_id[task_id]
 
     def _check_running(self) -> None:
         if self._task_id is None:

@@ -227,16 +227,7 @@ class CodeExecEnv(AgenticEnv):
     ) -> tuple[Any, dict[str, Any]]:
         options = self._reset_options(options)
         super().reset(seed=seed)
-        task_id = options.get("task_id")
-        if task_id is not None:
-            if task_id not in self._by_id:
-                raise ConfigError(
-                    f"options['task_id']={task_id!r} is not a task of this env; "
-                    f"e.g. {list(self._by_id)[:3]}"
-                )
-            self.task = self._by_id[task_id]
-        else:
-            self.task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        self.task = self._draw_task(options.get("task_id"), self.tasks, self._by_id)
         self._attempts = 0
         info = self._start_episode(self.task.task_id)
         info.update(self._task_info(results=None))

@@ -264,16 +264,7 @@ class SearchQAEnv(AgenticEnv):
     ) -> tuple[Any, dict[str, Any]]:
         options = self._reset_options(options)
         super().reset(seed=seed)
-        task_id = options.get("task_id")
-        if task_id is not None:
-            if task_id not in self._by_id:
-                raise ConfigError(
-                    f"options['task_id']={task_id!r} is not a question of this env; "
-                    f"e.g. {list(self._by_id)[:3]}"
-                )
-            self.task = self._by_id[task_id]
-        else:
-            self.task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        self.task = self._draw_task(options.get("task_id"), self.tasks, self._by_id, "question")
         self._turns = self._searches = self._opens = 0
         self._transcript_text = ""
         self._question_text = _printable(self.task.question)[

@@ -121,15 +121,14 @@ def test_rollout_logprobs_match_the_trainers_recomputation(tiny_dir):
     client = PolicyClient(tiny_dir)
     env = gym.make("rewardgym/Toy-Letters-v0", turns=3)
     agent = make_policy_agent(env, client, max_new_tokens=12, temperature=0.8)
-    ep = play_episode(
-        env,
-        agent,
-        client,
-        env_id="rewardgym/Toy-Letters-v0",
-        reset_seed=1,
-        agent_seed=2,
-        max_turns=5,
-    )
+
+    def episode():
+        return play_episode(
+            env, agent, client, env_id="rewardgym/Toy-Letters-v0", reset_seed=1, agent_seed=2,
+            max_turns=5,
+        )  # fmt: skip
+
+    ep = episode()
     assert ep.length == 3 and ep.steps[-1].terminated
     pairs = [(s.extras["prompt_ids"], s.extras["completion_ids"]) for s in ep.steps]
     with torch.no_grad():
@@ -143,15 +142,7 @@ def test_rollout_logprobs_match_the_trainers_recomputation(tiny_dir):
     # the episode's token log-probs are where Unlikeliness reads them
     assert ep.metadata["logprob"] == [lp for s in ep.steps for lp in s.extras["logprobs"]]
     # same seeds, same episode
-    again = play_episode(
-        env,
-        agent,
-        client,
-        env_id="rewardgym/Toy-Letters-v0",
-        reset_seed=1,
-        agent_seed=2,
-        max_turns=5,
-    )
+    again = episode()
     assert [s.action for s in again.steps] == [s.action for s in ep.steps]
     env.close()
 

@@ -61,6 +61,9 @@ RESUMABLE_CHANGES = frozenset(
     }
 )
 
+#: Turns per forward/backward pass of the update (and of the old log-prob recomputation).
+MICRO_BATCH = 16
+
 #: Metrics that measure time, not learning (excluded when comparing runs).
 TIMING_PREFIXES = ("time/", "throughput/")
 
@@ -342,12 +345,11 @@ class GRPOTrainer:
         module.train()
         stats = {"loss/policy": 0.0, "kl": 0.0, "clip_frac": 0.0, "ratio/mean": 0.0}
         grad_norm = 0.0
-        micro = 16
         for _ in range(cfg.ppo_epochs):
             self.optimizer.zero_grad(set_to_none=True)
             sums = dict.fromkeys(stats, 0.0)
-            for start in range(0, len(turns), micro):
-                batch = turns[start : start + micro]
+            for start in range(0, len(turns), MICRO_BATCH):
+                batch = turns[start : start + MICRO_BATCH]
                 pairs = [(p, c) for p, c, _, _ in batch]
                 new = sequence_logprobs(
                     module,
@@ -404,8 +406,8 @@ class GRPOTrainer:
         torch = self._torch
         out, gaps = [], []
         module = self.client.module
-        for start in range(0, len(turns), 16):
-            batch = turns[start : start + 16]
+        for start in range(0, len(turns), MICRO_BATCH):
+            batch = turns[start : start + MICRO_BATCH]
             with torch.no_grad():
                 again = sequence_logprobs(
                     module,

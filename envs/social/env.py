@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,6 +45,10 @@ _ROLE = (np.array([1, 0], np.int8), np.array([0, 1], np.int8))
 for _a in (*_ONE_HOT_PHASE, *_ROLE):
     _a.flags.writeable = False
 _STATUS_MAX = 2**31 - 1
+#: the fields of a seat that sent no action (read-only: shared by every such seat)
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+#: the reward components of a step that pays nothing (copied into each info)
+_NO_REWARD = dict.fromkeys(REWARD_COMPONENTS, 0.0)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -210,11 +216,18 @@ class SocialDeductionEnv(ParallelEnv):
         self._cache_version: tuple[int, int] | None = None
         self._games = 0
         self._rooms_key: tuple[int, int, int, bool] | None = None
-        self._rooms = np.zeros((n, n), np.int16)
         self._roles: list[str] = []
-        self._no_bodies = _frozen(np.zeros((n, n), np.int8))
-        self._cache: tuple[np.ndarray, ...] = ()
+        no_bodies = _frozen(np.zeros((n, n), np.int8))
+        self._no_body_rows = [no_bodies[s] for s in range(n)]
+        # rows of the observation arrays, per seat (see _observe)
         self._masks = np.zeros((n, layout_size), np.int8)
+        self._mask_rows: list[np.ndarray] = []
+        self._room_rows: list[np.ndarray] = []
+        self._task_rows: list[np.ndarray] = []
+        self._witnessed_rows: list[np.ndarray] = []
+        self._alive_obs = self._zero_n
+        self._role_rows: list[np.ndarray] = []
+        self._known_rows: list[np.ndarray] = []
         self._np_random: np.random.Generator | None = None
         self._episode_id = ""
         self._task_id = ""
@@ -260,8 +273,8 @@ class SocialDeductionEnv(ParallelEnv):
                 "call reset() first"
             )
         n = game.n
-        invalid: list[list[str]] = [[] for _ in range(n)]
-        fields: list[dict[str, Any]] = [{} for _ in range(n)]
+        invalid: defaultdict[int, list[str]] = defaultdict(list)  # per seat, only where any
+        fields: list[Mapping[str, Any]] = [_NO_FIELDS] * n
         given = [False] * n
         ignored: dict[str, str] = {}
         seats = self._seat
@@ -284,11 +297,13 @@ class SocialDeductionEnv(ParallelEnv):
         game.component_table.fill(0.0)
         masks = self._masks  # computed with the observations the agents acted on
         phase = game.phase
-        for s in (~game.alive).nonzero()[0].tolist():
-            if given[s]:
-                k = read_index(fields[s].get("action", 0))
-                if k != 0:
-                    invalid[s].append(f"player_{s} is dead: the dead take no actions (ignored)")
+        alive = game.alive.tolist()
+        if not all(alive):
+            for s, living in enumerate(alive):
+                if not living and given[s]:
+                    k = read_index(fields[s].get("action", 0))
+                    if k != 0:
+                        invalid[s].append(f"player_{s} is dead: the dead take no actions (ignored)")
         if phase == GAMEPLAY:
             game.play_tick(self._gameplay_choices(game, fields, given, masks, invalid))
         elif phase == SURVEY:
@@ -337,25 +352,35 @@ class SocialDeductionEnv(ParallelEnv):
         alive = game.alive.tolist()
         phase_name = PHASES[game.phase]
         success = False if truncated else None
+        task_id, episode_id, steps, roles = (
+            self._task_id,
+            self._episode_id,
+            self._steps,
+            self._roles,
+        )
         for s, agent in enumerate(self.agents):
             values = rows[s]
             reward = 0.0
-            if any(values):  # most steps pay nothing
+            if any(values):
                 for i, w in weighted:  # the order and skips of contract.weighted_reward
                     if values[i]:
                         reward += w * values[i]
+                components = dict(zip(REWARD_COMPONENTS, values))
+            else:  # most steps pay nothing
+                components = _NO_REWARD.copy()
             rewards[agent] = reward
+            problems = invalid.get(s)
             info = {
-                "task_id": self._task_id,
-                "episode_id": self._episode_id,
-                "step": self._steps,
-                "reward_components": dict(zip(REWARD_COMPONENTS, values)),
+                "task_id": task_id,
+                "episode_id": episode_id,
+                "step": steps,
+                "reward_components": components,
                 "reward_weights": weights.copy(),
                 "cost": {},
                 "success": success,
-                "invalid_action": "; ".join(invalid[s]) if invalid[s] else None,
+                "invalid_action": "; ".join(problems) if problems else None,
                 "phase": phase_name,
-                "role": self._roles[s],
+                "role": roles[s],
                 "alive": alive[s],
             }
             if done:
@@ -375,10 +400,10 @@ class SocialDeductionEnv(ParallelEnv):
     def _gameplay_choices(
         self,
         game: SocialGame,
-        fields: list[dict[str, Any]],
+        fields: list[Mapping[str, Any]],
         given: list[bool],
         masks: np.ndarray,
-        invalid: list[list[str]],
+        invalid: defaultdict[int, list[str]],
     ) -> list[int]:
         """Each seat's gameplay action index: its own where the mask allows it, else wait
         (or "none" while busy), with the reason added to ``invalid``."""
@@ -469,34 +494,34 @@ class SocialDeductionEnv(ParallelEnv):
         return self.game
 
     def _text(self, seat: int) -> str:
+        """``seat``'s transcript: its lines joined, cut to the last ``max_text_chars``."""
         lines = self.game.lines[seat]  # type: ignore[union-attr]
         seen = self._text_lines[seat]
         if seen == len(lines):
             return self._texts[seat]
-        new = "\n".join(lines[seen:])
+        new = lines[seen] if len(lines) == seen + 1 else "\n".join(lines[seen:])
         current = self._texts[seat]
-        limit = self.config.max_text_chars
-        if not current:
-            joined = new[-limit:] if len(new) > limit else new
-        else:
-            keep = limit - len(new) - 1  # the tail of the old text that still fits
-            if keep >= len(current):
-                joined = f"{current}\n{new}"
-            elif keep > 0:
-                joined = f"{current[-keep:]}\n{new}"
-            else:
-                joined = f"\n{new}"[-limit:]
+        joined = f"{current}\n{new}" if current else new
+        if len(joined) > self.config.max_text_chars:
+            joined = joined[-self.config.max_text_chars :]
         self._texts[seat] = joined
         self._text_lines[seat] = len(lines)
         return joined
 
     def _observe(self) -> dict[str, dict[str, Any]]:
-        """Every agent's observation; built for all seats at once (rows of frozen arrays)."""
+        """Every agent's observation; built for all seats at once.
+
+        Each entry is a row of a read-only array; the rows of what changes only with events
+        (masks, rooms, tasks, sightings) are kept as lists until the next such event, so a step
+        indexes Python lists rather than slicing arrays.
+        """
         g = self.game
         assert g is not None
         n = g.n
-        self._masks = masks = g.masks()  # read-only already
-        phase = _ONE_HOT_PHASE[g.phase]
+        masks = g.masks()  # read-only already
+        if masks is not self._masks:
+            self._masks = masks
+            self._mask_rows = [masks[s] for s in range(n)]
         rooms_key = (self._games, g.version, g.moves, g.phase == GAMEPLAY)
         if rooms_key != self._rooms_key:  # who sees whom changes only with moves and deaths
             self._rooms_key = rooms_key
@@ -505,48 +530,66 @@ class SocialDeductionEnv(ParallelEnv):
                 rooms = np.where(same | self._eye, g.room[None, :] + 1, 0)
             else:
                 rooms = np.where(self._eye, g.room[None, :] + 1, 0)
-            self._rooms = _frozen(rooms.astype(np.int16))
-        rooms = self._rooms
+            rooms = _frozen(rooms.astype(np.int16))
+            self._room_rows = [rooms[s] for s in range(n)]
         status = np.empty((n, 5), np.int32)
         status[:] = (g.tick, 0, 0, g.speaker + 1, g.message)  # the columns shared by all seats
         status[:, 1] = g.busy
         status[:, 2] = g.cooldown
-        _frozen(status)
+        status.setflags(write=False)
         if self._cache_version != (self._games, g.version):  # what changes only with events
             self._cache_version = (self._games, g.version)
-            self._cache = (
-                _frozen(g.alive.astype(np.int8)),
-                _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16)),
-                _frozen(g.witnessed.astype(np.int8)),
-                _frozen(g.is_imposter.astype(np.int8)),
-            )
-        alive, tasks, witnessed, known = self._cache
+            tasks = _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16))
+            witnessed = _frozen(g.witnessed.astype(np.int8))
+            self._alive_obs = _frozen(g.alive.astype(np.int8))
+            self._task_rows = [tasks[s] for s in range(n)]
+            self._witnessed_rows = [witnessed[s] for s in range(n)]
+            imposter = g.is_imposter.tolist()
+            known = _frozen(g.is_imposter.astype(np.int8))
+            self._role_rows = [_ROLE[i] for i in imposter]
+            self._known_rows = [known if i else self._zero_n for i in imposter]
         if g.bodies:  # bodies in each seat's room change as seats walk
             bodies = _frozen((g.body_room[None, :] == g.room[:, None]).astype(np.int8))
+            body_rows = [bodies[s] for s in range(n)]
         else:
-            bodies = self._no_bodies
-        observations = {}
+            body_rows = self._no_body_rows
         texts, seen, lines = self._texts, self._text_lines, g.lines
-        imposter = g.is_imposter.tolist()
-        for s, agent in enumerate(self.agents):
-            imp = imposter[s]
+        for s in range(n):
             if seen[s] != len(lines[s]):
                 self._text(s)
-            observations[agent] = {
-                "action_mask": masks[s],
+        phase, alive = _ONE_HOT_PHASE[g.phase], self._alive_obs
+        return {
+            agent: {
+                "action_mask": mask,
                 "phase": phase,
-                "seat": self._seats_one_hot[s],
-                "role": _ROLE[imp],
-                "known_imposters": known if imp else self._zero_n,
+                "seat": seat,
+                "role": role,
+                "known_imposters": known,
                 "alive": alive,
-                "room": rooms[s],
-                "bodies": bodies[s],
-                "tasks": tasks[s],
-                "witnessed": witnessed[s],
+                "room": room,
+                "bodies": bodies,
+                "tasks": tasks,
+                "witnessed": witnessed,
                 "status": status[s],
-                "text": texts[s],
+                "text": text,
             }
-        return observations
+            for s, (agent, mask, seat, role, known, room, bodies, tasks, witnessed, text) in (
+                enumerate(
+                    zip(
+                        self.agents,
+                        self._mask_rows,
+                        self._seats_one_hot,
+                        self._role_rows,
+                        self._known_rows,
+                        self._room_rows,
+                        body_rows,
+                        self._task_rows,
+                        self._witnessed_rows,
+                        texts,
+                    )
+                )
+            )
+        }
 
     def _info(
         self, seat: int, components: dict[str, float], invalid_action: str | None

@@ -120,6 +120,14 @@ class SocialGame:
         self._idle_rows = np.zeros((c.num_rooms, self.layout.size), dtype=np.int8)
         self._idle_rows[:, self.layout.WAIT] = 1
         self._idle_rows[:, self.layout.MOVE : self.layout.TASK] = self._move_table
+        #: _mask_table[2 * room + has_task]: an idle seat's mask row before kills and reports;
+        #: the last row: "none" only (any seat that is not idle)
+        table = np.repeat(self._idle_rows, 2, axis=0)
+        table[1::2, self.layout.TASK] = 1
+        none_row = np.zeros((1, self.layout.size), dtype=np.int8)
+        none_row[0, self.layout.NONE] = 1
+        self._mask_table = np.concatenate([table, none_row])
+        self._none_index = 2 * c.num_rooms
         self.bodies = 0  # unreported bodies lying around
         self._changed = False  # a kill or a finished task since the last win check
         #: bumped whenever alive, bodies, tasks or sightings of kills change (observation cache)
@@ -130,9 +138,9 @@ class SocialGame:
         self._masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._describe_key: tuple | None = None
         self._idle_state = b""
-        self._idle_cache: tuple = ()  # (idle, ready, their bytes), see _idle_ready
-        self._no_bodies = np.zeros((n, n), dtype=bool)
-        self._no_bodies.flags.writeable = False
+        self._idle_cache: tuple = ()  # (idle seats, ready), see _idle_ready
+        self._open_version = -1
+        self._open_by_room: list[dict[int, list[int]]] = []  # see _open_tasks
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
@@ -182,61 +190,80 @@ class SocialGame:
     def _describe_rooms(self) -> None:
         """Tell each idle living seat what it sees, when that changed.
 
-        What a seat sees is summed up in a cheap key (room, who is there, bodies there, whether
-        it can kill, its open tasks there); the sentence is only built when the key changed.
+        What a seat sees is summed up in a cheap key (room, who is there, bodies there, how
+        many of its tasks are open there, whether it can kill); the sentence is only built when
+        the key changed.
         """
-        idle, ready, idle_key, ready_key = self._idle_ready()
-        key = (self.version, self.moves, idle_key, ready_key)
+        idle, ready = self._idle_ready()
+        key = (self.version, self.moves, idle, ready)
         if key == self._describe_key:  # no view can have changed
             return
         self._describe_key = key
-        room = self.room
-        here = (room[:, None] == room[None, :]) & self.alive[None, :]
-        bodies = self.body_room[None, :] == room[:, None] if self.bodies else self._no_bodies
-        open_here = ~self.task_done & (self.task_room == room[:, None])
-        tasks_here = open_here.sum(axis=1).tolist()
-        rooms, imposter, may_kill = room.tolist(), self.is_imposter.tolist(), ready.tolist()
-        for seat in idle.nonzero()[0].tolist():
-            key = (
-                rooms[seat],
-                here[seat].tobytes(),
-                bodies[seat].tobytes(),
-                tasks_here[seat],
-                imposter[seat] and may_kill[seat],
-            )
-            if key != self._last_view[seat]:
-                self._last_view[seat] = key
-                self._tell(seat, self.view_text(seat, here[seat], bodies[seat], open_here[seat]))
+        if not idle:
+            return
+        rooms, alive = self.room.tolist(), self.alive.tolist()
+        here: dict[int, tuple[int, ...]] = {}  # room -> the living seats in it
+        for j, r in enumerate(rooms):
+            if alive[j]:
+                here[r] = (*here[r], j) if r in here else (j,)
+        bodies: dict[int, tuple[int, ...]] = {}  # room -> the unreported bodies in it
+        if self.bodies:
+            for j, r in enumerate(self.body_room.tolist()):
+                if r >= 0:
+                    bodies[r] = (*bodies[r], j) if r in bodies else (j,)
+        open_by_room = self._open_tasks()
+        imposter = self.is_imposter.tolist()
+        last = self._last_view
+        for seat in idle:
+            r = rooms[seat]
+            tasks = open_by_room[seat].get(r, ())
+            view = (r, here[r], bodies.get(r, ()), len(tasks), imposter[seat] and ready[seat])
+            if view != last[seat]:
+                last[seat] = view
+                self._tell(seat, self._sentence(seat, r, view[1], view[2], tasks))
 
-    def view_text(
+    def _open_tasks(self) -> list[dict[int, list[int]]]:
+        """Per seat: room -> its unfinished tasks there (ascending); cached per ``version``."""
+        if self._open_version != self.version:
+            self._open_version = self.version
+            self._open_by_room = []
+            for rooms, done in zip(self.task_room.tolist(), self.task_done.tolist()):
+                by_room: dict[int, list[int]] = {}
+                for t, (r, d) in enumerate(zip(rooms, done)):
+                    if not d:
+                        by_room.setdefault(r, []).append(t)
+                self._open_by_room.append(by_room)
+        return self._open_by_room
+
+    def view_text(self, seat: int) -> str:
+        """What ``seat`` sees in its room, as a sentence."""
+        r = int(self.room[seat])
+        here = tuple((self.alive & (self.room == r)).nonzero()[0].tolist())
+        bodies = tuple((self.body_room == r).nonzero()[0].tolist()) if self.bodies else ()
+        return self._sentence(seat, r, here, bodies, self._open_tasks()[seat].get(r, []))
+
+    def _sentence(
         self,
         seat: int,
-        here: np.ndarray | None = None,
-        bodies: np.ndarray | None = None,
-        open_here: np.ndarray | None = None,
+        r: int,
+        here: Sequence[int],
+        bodies: Sequence[int],
+        open_tasks: Sequence[int],
     ) -> str:
-        """What ``seat`` sees in its room, as a sentence (``here``/``bodies``/``open_here``:
-        its rows of the who-is-here, bodies-here and open-tasks-here matrices, when the caller
-        has them)."""
-        r = int(self.room[seat])
-        if here is None:
-            here = self.alive & (self.room == r)
-        if bodies is None:
-            bodies = self.body_room == r
+        """The sentence of :meth:`view_text` from ``seat``'s room ``r``, the living seats
+        there (``seat`` included), the bodies there and its unfinished tasks there."""
         names = self.names
-        others = [names[j] for j in here.nonzero()[0].tolist() if j != seat]
+        others = [names[j] for j in here if j != seat]
         parts = [f"You are in room {self.room_name(r)}."]
         parts.append(f"You see {', '.join(others)}." if others else "You are alone.")
-        if self.bodies and bodies.any():
-            dead = ", ".join(names[j] for j in bodies.nonzero()[0].tolist())
+        if bodies:
+            dead = ", ".join(names[j] for j in bodies)
             parts.append(f"You see the dead body of {dead}!")
         if self.is_imposter[seat]:
             cd = int(self.cooldown[seat])
             parts.append(f"You can kill in {cd} ticks." if cd else "You can kill now.")
         else:
-            if open_here is None:
-                open_here = ~self.task_done[seat] & (self.task_room[seat] == r)
-            tasks = open_here.nonzero()[0].tolist()
+            tasks = list(open_tasks)
             parts.append(f"Your tasks here: {tasks}." if tasks else "No task of yours here.")
         return " ".join(parts)
 
@@ -267,28 +294,30 @@ class SocialGame:
         """
         if self.winner is not None or self.phase in (SURVEY, SPEAK):
             return self._none_masks
-        idle, ready, idle_key, ready_key = self._idle_ready()
-        key = (self.phase, self.version, self.moves, idle_key, ready_key)
+        idle, ready = self._idle_ready()
+        key = (self.phase, self.version, self.moves, idle, ready)
         if key != self._masks_key:
             self._masks_key = key
             self._masks = self._compute_masks(idle, ready)
             self._masks.flags.writeable = False
         return self._masks
 
-    def _idle_ready(self) -> tuple[np.ndarray, np.ndarray, bytes, bytes]:
-        """``(idle, ready)`` and their bytes: living seats with no walk or task under way, and
-        seats with no kill cooldown (read-only). Shared by the room descriptions and the masks
-        of one tick: recomputed only when ``alive``, ``busy`` or ``cooldown`` changed."""
+    def _idle_ready(self) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+        """``(idle, ready)``: the living seats with no walk or task under way, and per seat
+        whether it has no kill cooldown. Shared by the room descriptions and the masks of one
+        tick: recomputed only when ``alive``, ``busy`` or ``cooldown`` changed."""
         state = self.alive.tobytes() + self.busy.tobytes() + self.cooldown.tobytes()
         if state != self._idle_state:
-            idle = self.alive & (self.busy == 0)
-            ready = self.cooldown == 0
-            idle.flags.writeable = ready.flags.writeable = False
             self._idle_state = state
-            self._idle_cache = (idle, ready, idle.tobytes(), ready.tobytes())
+            idle = tuple(
+                s
+                for s, (a, b) in enumerate(zip(self.alive.tolist(), self.busy.tolist()))
+                if a and not b
+            )
+            self._idle_cache = (idle, tuple(c == 0 for c in self.cooldown.tolist()))
         return self._idle_cache
 
-    def _compute_masks(self, idle: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    def _compute_masks(self, idle: tuple[int, ...], ready: tuple[bool, ...]) -> np.ndarray:
         lay, n = self.layout, self.n
         alive = self.alive
         if self.phase == VOTE:
@@ -301,19 +330,28 @@ class SocialGame:
             return m
         # an idle seat: wait, the moves of its room, its task, kills and reports; any other
         # seat (walking, working or dead): only "none"
-        room = self.room
-        m = self._idle_rows[room]  # a new array: wait and the moves of each seat's room
-        open_here = (self.task_room == room[:, None]) & ~self.task_done
-        m[:, lay.TASK] = open_here.any(axis=1)
-        killers = idle & self.is_imposter & ready
-        if killers.any():
-            same_room = room[:, None] == room[None, :]
-            m[:, lay.KILL : lay.report] = (
-                killers[:, None] & same_room & (alive & ~self.is_imposter)[None, :]
-            )
+        if not idle:
+            return self._none_masks
+        rooms = self.room.tolist()
+        open_by_room = self._open_tasks()
+        rows = [self._none_index] * n
+        for s in idle:
+            rows[s] = 2 * rooms[s] + (rooms[s] in open_by_room[s])
+        m = self._mask_table[rows]  # a new array
+        imposter = self.is_imposter.tolist()
+        killers = [s for s in idle if imposter[s] and ready[s]]
+        if killers:
+            living = self.alive.tolist()
+            for s in killers:
+                for j, r in enumerate(rooms):
+                    if r == rooms[s] and living[j] and not imposter[j]:
+                        m[s, lay.KILL + j] = 1
         if self.bodies:
-            m[:, lay.report : lay.vote] = self.body_room[None, :] == room[:, None]
-        m[~idle] = self._none_masks[0]
+            body_room = self.body_room.tolist()
+            for s in idle:
+                for j, r in enumerate(body_room):
+                    if r == rooms[s]:
+                        m[s, lay.report + j] = 1
         return m
 
     # -- gameplay ----------------------------------------------------------------------------

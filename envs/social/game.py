@@ -503,7 +503,7 @@ class SocialGame:
 
     def surveyed(self) -> list[int]:
         """The seats that answer the current survey (every living seat)."""
-        return [int(s) for s in self.alive.nonzero()[0]]
+        return self.alive.nonzero()[0].tolist()
 
     def fallback_belief(self, seat: int) -> np.ndarray:
         """The belief used for an invalid survey: uniform over the other living seats."""
@@ -515,33 +515,29 @@ class SocialGame:
         """Record each surveyed seat's belief (None = invalid: the fallback is used) and pay
         the survey's rewards; then move on to the next speaker or the vote."""
         crew_beliefs = []
-        for s in self.surveyed():
+        surveyed, imposter = self.surveyed(), self.is_imposter.tolist()
+        discussion, index, imposters = self.discussion, self.message, self.imposters
+        for s in surveyed:
             b = beliefs.get(s)
             valid = b is not None
             if b is None:
                 b = self.fallback_belief(s)
             self.surveys.append(
-                SurveyRecord(
-                    self.discussion,
-                    self.message,
-                    s,
-                    bool(self.is_imposter[s]),
-                    b,
-                    self.imposters,
-                    valid,
-                )
+                SurveyRecord(discussion, index, s, imposter[s], b, imposters, valid)
             )
-            if not self.is_imposter[s]:
+            if not imposter[s]:
                 crew_beliefs.append(b)
-        p = crew_belief(crew_beliefs, self.imposters)
-        crew = self.alive & ~self.is_imposter
-        imps = self.alive & self.is_imposter
+        p = crew_belief(crew_beliefs, imposters)
         if self._prior_p is None:  # first survey of the discussion: the belief bonus
-            self.components["task"][crew] += p - 1.0
-            self.components["task"][imps] -= p - 1.0
+            task, bonus = self.components["task"], p - 1.0
+            for s in surveyed:  # +bonus to each living crewmate, -bonus to each imposter
+                if imposter[s]:
+                    task[s] -= bonus
+                else:
+                    task[s] += bonus
         elif self.speaker >= 0:
             self.components["discussion"][self.speaker] += speaking_reward(
-                self._prior_p, p, bool(self.is_imposter[self.speaker])
+                self._prior_p, p, imposter[self.speaker]
             )
         self._prior_p = p
         if self.observer is not None:

@@ -61,8 +61,17 @@ def validate_survey(value: Any, n: int, tolerance: float) -> tuple[np.ndarray | 
     """
     if type(value) is np.ndarray and value.shape == (n,) and value.dtype.kind == "f":
         # the common case in one pass: NaN/inf make the sum non-finite
-        total = float(value.sum())
-        if abs(total - 1.0) <= tolerance and value.min() >= 0:
+        if n < 8 and value.dtype == np.float64:
+            # numpy adds fewer than 8 float64 in order: a Python loop gives the same float
+            values = value.tolist()
+            total = 0.0
+            for x in values:
+                total += x
+            ok = abs(total - 1.0) <= tolerance and min(values) >= 0
+        else:
+            total = float(value.sum())
+            ok = abs(total - 1.0) <= tolerance and value.min() >= 0
+        if ok:
             if value.dtype != np.float64:
                 value = value.astype(np.float64)
             return value / total, None  # a new array either way

@@ -8,6 +8,7 @@ from social_helpers import force_roles, idle  # tests/envs/social/social_helpers
 
 from rewardgym.envs.social import ActionLayout, crew_belief, speaking_reward
 from rewardgym.envs.social.game import GAMEPLAY, SPEAK, SURVEY, VOTE
+from rewardgym.envs.social.rewards import validate_survey
 
 
 def test_speaking_reward_reference_value():
@@ -271,3 +272,18 @@ def test_imposter_seats_are_randomised(make_env):
         env.reset(seed=seed)
         seats.update(env.true_imposters)
     assert len(seats) == 6
+
+
+@pytest.mark.parametrize("n", [4, 5, 7, 8, 10])
+def test_survey_normalisation_is_numpys_to_the_last_bit(n):
+    """The survey check's pure-Python sum (small n) divides by exactly numpy's own sum."""
+    rng = np.random.default_rng(n)
+    for _ in range(2000):
+        value = rng.dirichlet(np.ones(n)) * (1 + rng.uniform(-5e-4, 5e-4))
+        belief, problem = validate_survey(value, n, 1e-3)
+        assert problem is None
+        assert belief.tobytes() == (value / value.sum()).tobytes()
+    assert validate_survey(np.full(n, 0.5), n, 1e-3)[0] is None
+    bad = np.full(n, 1.0 / n)
+    bad[0] = np.nan
+    assert "NaN" in validate_survey(bad, n, 1e-3)[1]

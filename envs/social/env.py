@@ -345,54 +345,53 @@ class SocialDeductionEnv(ParallelEnv):
         done = game.winner is not None
         truncated = not done and self._steps >= self.config.max_steps
         observations = self._observe()
-        rewards, infos = {}, {}
-        rows = game.component_table.T.tolist()  # per seat: the components in order
-        weighted = self._weighted
-        weights = self.reward_weights
-        alive = game.alive.tolist()
-        phase_name = PHASES[game.phase]
-        success = False if truncated else None
-        task_id, episode_id, steps, roles = (
-            self._task_id,
-            self._episode_id,
-            self._steps,
-            self._roles,
-        )
-        for s, agent in enumerate(self.agents):
-            values = rows[s]
-            reward = 0.0
-            if any(values):
-                for i, w in weighted:  # the order and skips of contract.weighted_reward
+        agents = self.agents
+        rewards = dict.fromkeys(agents, 0.0)
+        components = [_NO_REWARD] * n  # copied into each info below
+        for s, values in enumerate(game.component_table.T.tolist()):
+            if any(values):  # most steps pay nothing
+                reward = 0.0
+                for i, w in self._weighted:  # the order and skips of contract.weighted_reward
                     if values[i]:
                         reward += w * values[i]
-                components = dict(zip(REWARD_COMPONENTS, values))
-            else:  # most steps pay nothing
-                components = _NO_REWARD.copy()
-            rewards[agent] = reward
-            problems = invalid.get(s)
-            info = {
+                rewards[agents[s]] = reward
+                components[s] = dict(zip(REWARD_COMPONENTS, values))
+        problems: list[str | None] = [None] * n
+        for s, reasons in invalid.items():
+            problems[s] = "; ".join(reasons)
+        weights, phase_name = self.reward_weights, PHASES[game.phase]
+        task_id, episode_id, steps = self._task_id, self._episode_id, self._steps
+        success = False if truncated else None
+        infos = {
+            agent: {
                 "task_id": task_id,
                 "episode_id": episode_id,
                 "step": steps,
-                "reward_components": components,
+                "reward_components": paid.copy(),
                 "reward_weights": weights.copy(),
                 "cost": {},
                 "success": success,
-                "invalid_action": "; ".join(problems) if problems else None,
+                "invalid_action": problem,
                 "phase": phase_name,
-                "role": roles[s],
-                "alive": alive[s],
+                "role": role,
+                "alive": living,
             }
-            if done:
+            for agent, paid, problem, role, living in zip(
+                agents, components, problems, self._roles, game.alive.tolist()
+            )
+        }
+        if done:
+            imposters = [self.possible_agents[i] for i in game.imposters]
+            for s, info in enumerate(infos.values()):
                 info["success"] = game.winner == ("imposters" if game.is_imposter[s] else "crew")
                 info["winner"] = game.winner
                 info["win_reason"] = game.win_reason
-                info["imposters"] = [self.possible_agents[i] for i in game.imposters]
-            if ignored:
+                info["imposters"] = list(imposters)
+        if ignored:
+            for info in infos.values():
                 info["ignored_actions"] = dict(ignored)
-            infos[agent] = info
-        terminations = dict.fromkeys(self.agents, done)
-        truncations = dict.fromkeys(self.agents, truncated)
+        terminations = dict.fromkeys(agents, done)
+        truncations = dict.fromkeys(agents, truncated)
         if done or truncated:
             self.agents = []
         return observations, rewards, terminations, truncations, infos

@@ -140,6 +140,9 @@ class SocialGame:
         self._idle_state = b""
         self._idle_cache: tuple = ()  # (idle seats, ready), see _idle_ready
         self._open_version = -1
+        #: (seat, room, seats there, bodies there, its open tasks there, its cooldown if an
+        #: imposter else -1) -> the sentence of what it sees (views recur as seats walk)
+        self._sentences: dict[tuple, str] = {}
         self._open_by_room: list[dict[int, list[int]]] = []  # see _open_tasks
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
@@ -220,7 +223,12 @@ class SocialGame:
             view = (r, here[r], bodies.get(r, ()), len(tasks), imposter[seat] and ready[seat])
             if view != last[seat]:
                 last[seat] = view
-                self._tell(seat, self._sentence(seat, r, view[1], view[2], tasks))
+                cd = int(self.cooldown[seat]) if imposter[seat] else -1  # said to imposters
+                said = (seat, r, view[1], view[2], tuple(tasks), cd)  # all the sentence says
+                sentence = self._sentences.get(said)
+                if sentence is None:
+                    sentence = self._sentences[said] = self._sentence(seat, r, *said[2:5])
+                self._tell(seat, sentence)
 
     def _open_tasks(self) -> list[dict[int, list[int]]]:
         """Per seat: room -> its unfinished tasks there (ascending); cached per ``version``."""
@@ -309,12 +317,9 @@ class SocialGame:
         state = self.alive.tobytes() + self.busy.tobytes() + self.cooldown.tobytes()
         if state != self._idle_state:
             self._idle_state = state
-            idle = tuple(
-                s
-                for s, (a, b) in enumerate(zip(self.alive.tolist(), self.busy.tolist()))
-                if a and not b
-            )
-            self._idle_cache = (idle, tuple(c == 0 for c in self.cooldown.tolist()))
+            busy = self.busy.tolist()
+            idle = [s for s, a in enumerate(self.alive.tolist()) if a and not busy[s]]
+            self._idle_cache = (tuple(idle), tuple([c == 0 for c in self.cooldown.tolist()]))
         return self._idle_cache
 
     def _compute_masks(self, idle: tuple[int, ...], ready: tuple[bool, ...]) -> np.ndarray:
@@ -395,7 +400,7 @@ class SocialGame:
                 self.working_on[s] = t
                 self.activity[s], self.busy[s] = "task", cfg.task_time
                 self._tell(s, f"You start task {t}.")
-        busy, alive = self.busy, self.alive
+        busy, alive = self.busy, self.alive.tolist()
         # timers as Python scalars (a handful of seats: cheaper than masked array ops)
         for s, left in enumerate(busy.tolist()):
             if left > 0 and alive[s]:

@@ -5,6 +5,7 @@ checkpoints the bench can evaluate."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 import signal
@@ -106,6 +107,23 @@ def test_the_vllm_backend_without_vllm_fails_naming_the_backend(tmp_path, monkey
     )
     with pytest.raises(ConfigError, match="backend: the 'vllm' backend needs vLLM"):
         GRPOTrainer(GRPOConfig.build(out_dir=str(tmp_path), tensorboard=False, backend="vllm"))
+
+
+def test_a_code_env_trains_through_its_sandboxed_grader(tiny_dir, tmp_path):
+    """GRPO on a code env: completions are graded by the sandbox, the env's own reward
+    components reach the metrics, and VeRPO's transform turns them into advantages."""
+    cfg = _config(
+        tiny_dir, tmp_path, env_id="rewardgym/CodeExec-Bank-v0", task_ids=None, group_size=2,
+        tasks_per_step=2, steps=2, max_turns=2, max_new_tokens=24,
+        transform={"name": "VeRPOReward"},
+    )  # fmt: skip
+    with GRPOTrainer(cfg) as trainer:
+        history = trainer.fit()
+    assert [m["step"] for m in history] == [1.0, 2.0]
+    for m in history:
+        assert {"reward/task", "reward/tests_passed", "reward/compile_ok"} <= set(m)
+        assert m["tokens/generated"] > 0 and math.isfinite(m["loss/policy"])
+    assert (tmp_path / "model" / "config.json").is_file()
 
 
 def test_a_recipes_group_transform_can_train(tmp_path):

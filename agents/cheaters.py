@@ -466,7 +466,7 @@ class CheatingAgent:
         return f"```python\n{program}```\n"
 
 
-def make_cheater(env: Any, arg: str | None = None, **kwargs: Any) -> CheatingAgent:
+def make_cheater(env: Any, arg: str | None, **kwargs: Any) -> CheatingAgent:
     """Registry factory: ``make_agent("cheater:<name>", env)``.
 
     Raises:

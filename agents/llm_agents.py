@@ -408,7 +408,7 @@ def make_local_llm_agent(env: Any, arg: str | None = None, **kwargs: Any) -> LLM
     return _agent_for(env, client, f"llm-local:{arg or 'tiny'}", **kwargs)
 
 
-def make_openai_llm_agent(env: Any, arg: str | None = None, **kwargs: Any) -> LLMAgent:
+def make_openai_llm_agent(env: Any, arg: str | None, **kwargs: Any) -> LLMAgent:
     """Registry factory for ``llm-openai:<base_url>|<model>``."""
     client_kwargs = {
         k: kwargs.pop(k)

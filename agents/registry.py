@@ -113,7 +113,24 @@ def _describe(name: str, entry: str) -> AgentInfo:
         cls = defs.get(returned or "")
         description = _first_line(ast.get_docstring(cls)) if cls is not None else ""
         description = description or doc
+    else:  # a factory built at import (``make_x = _factory("x")``): the class named ``name``
+        cls = next((c for c in defs.values() if _class_name_attr(c) == name), None)
+        description = _first_line(ast.get_docstring(cls)) if cls is not None else ""
     return AgentInfo(name, usage, description, entry)
+
+
+def _class_name_attr(node: ast.AST) -> str | None:
+    """The string a class body assigns to ``name`` (``name = "bayes-listener"``), if any."""
+    if not isinstance(node, ast.ClassDef):
+        return None
+    for stmt in node.body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and stmt.targets else None
+        if isinstance(stmt, ast.AnnAssign):
+            target = stmt.target
+        value = getattr(stmt, "value", None)
+        if isinstance(target, ast.Name) and target.id == "name" and isinstance(value, ast.Constant):
+            return value.value if isinstance(value.value, str) else None
+    return None
 
 
 def describe_agents() -> list[AgentInfo]:

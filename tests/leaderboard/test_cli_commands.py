@@ -24,6 +24,20 @@ def test_agents_lists_every_registered_name_with_how_to_spell_it():
     assert f"{len(AGENT_ENTRY_POINTS)} agent names" in res.output
 
 
+def test_every_agent_says_what_it_is_and_only_the_spellings_that_build():
+    from rewardgym.agents.registry import describe_agents
+
+    infos = {info.name: info for info in describe_agents()}
+    assert all(info.description for info in infos.values()), [
+        n for n, i in infos.items() if not i.description
+    ]
+    assert "imposters" in infos["bayes-listener"].description  # the class's docstring
+    # these need an argument: their bare name is not offered
+    assert infos["cheater"].usage == "cheater:<name>"
+    assert not infos["llm-openai"].usage.startswith("llm-openai,")
+    assert infos["llm-local"].usage.startswith("llm-local,")  # bare works (the tiny model)
+
+
 def test_recipes_lists_every_recipe_with_its_wrappers():
     res = _invoke("recipes")
     assert res.exit_code == 0, res.output

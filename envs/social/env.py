@@ -411,13 +411,14 @@ class SocialDeductionEnv(ParallelEnv):
         choices = [lay.NONE] * game.n
         busy = game.busy.tolist()
         for s in game.alive.nonzero()[0].tolist():
-            fallback = lay.NONE if busy[s] else lay.WAIT
             k = fields[s].get("action")
             if type(k) is not int:
                 k = read_index(k)
             if k is not None and 0 <= k < size and masks[s, k]:  # the common case
                 choices[s] = k
-            elif k is None:
+                continue
+            fallback = lay.NONE if busy[s] else lay.WAIT
+            if k is None:
                 if not busy[s]:
                     what = (
                         "no action given"
@@ -492,21 +493,6 @@ class SocialDeductionEnv(ParallelEnv):
             raise ResetNeeded("no game yet: call reset() first")
         return self.game
 
-    def _text(self, seat: int) -> str:
-        """``seat``'s transcript: its lines joined, cut to the last ``max_text_chars``."""
-        lines = self.game.lines[seat]  # type: ignore[union-attr]
-        seen = self._text_lines[seat]
-        if seen == len(lines):
-            return self._texts[seat]
-        new = lines[seen] if len(lines) == seen + 1 else "\n".join(lines[seen:])
-        current = self._texts[seat]
-        joined = f"{current}\n{new}" if current else new
-        if len(joined) > self.config.max_text_chars:
-            joined = joined[-self.config.max_text_chars :]
-        self._texts[seat] = joined
-        self._text_lines[seat] = len(lines)
-        return joined
-
     def _observe(self) -> dict[str, dict[str, Any]]:
         """Every agent's observation; built for all seats at once.
 
@@ -552,10 +538,13 @@ class SocialDeductionEnv(ParallelEnv):
             body_rows = [bodies[s] for s in range(n)]
         else:
             body_rows = self._no_body_rows
-        texts, seen, lines = self._texts, self._text_lines, g.lines
-        for s in range(n):
-            if seen[s] != len(lines[s]):
-                self._text(s)
+        texts, seen, limit = self._texts, self._text_lines, self.config.max_text_chars
+        for s, lines in enumerate(g.lines):  # each transcript: the tail of its lines
+            if seen[s] != len(lines):
+                new = lines[-1] if len(lines) == seen[s] + 1 else "\n".join(lines[seen[s] :])
+                joined = f"{texts[s]}\n{new}" if texts[s] else new
+                texts[s] = joined[-limit:] if len(joined) > limit else joined
+                seen[s] = len(lines)
         phase, alive = _ONE_HOT_PHASE[g.phase], self._alive_obs
         return {
             agent: {

@@ -370,37 +370,39 @@ class SocialGame:
         lay, cfg = self.layout, self.cfg
         acting = self.alive.nonzero()[0].tolist()
         # kills, reports and votes, in seat order (most ticks have none)
-        special = [s for s in acting if choices[s] >= lay.KILL]
+        kill = lay.KILL
+        special = [s for s in acting if choices[s] >= kill]
         # Kills first: a victim's own action this tick does not happen.
         for s in special:
             a = choices[s]
-            if lay.KILL <= a < lay.report:
-                self._kill(s, a - lay.KILL)
+            if kill <= a < lay.report:
+                self._kill(s, a - kill)
         reporter, body = -1, -1
         for s in special:
             a = choices[s]
             if lay.report <= a < lay.vote and self.alive[s]:
                 reporter, body = s, a - lay.report
                 break
+        alive, activity, busy = self.alive.tolist(), self.activity, self.busy
+        wait, task = lay.WAIT, lay.TASK
         for s in acting:
             a = choices[s]
-            if a <= lay.WAIT or not self.alive[s]:
-                if a == lay.WAIT:
-                    self.activity[s] = "wait"
+            if a <= wait or not alive[s]:
+                if a == wait:
+                    activity[s] = "wait"
                 continue
-            if a < lay.TASK:
+            if a < task:
                 name, dx, dy = MOVES[a - lay.MOVE]
                 self.room[s] += dx + dy * cfg.width
                 self.moves += 1
-                self.activity[s], self.busy[s] = "walk", cfg.move_time
+                activity[s], busy[s] = "walk", cfg.move_time
                 self._tell(s, f"You walk {name}.")
-            elif a == lay.TASK:
+            elif a == task:
                 here = (~self.task_done[s] & (self.task_room[s] == self.room[s])).nonzero()[0]
                 t = int(here[0])
                 self.working_on[s] = t
-                self.activity[s], self.busy[s] = "task", cfg.task_time
+                activity[s], busy[s] = "task", cfg.task_time
                 self._tell(s, f"You start task {t}.")
-        busy, alive = self.busy, self.alive.tolist()
         # timers as Python scalars (a handful of seats: cheaper than masked array ops)
         for s, left in enumerate(busy.tolist()):
             if left > 0 and alive[s]:
@@ -408,8 +410,8 @@ class SocialGame:
                 if left == 1:
                     self._finish_activity(s)
         for s in acting:  # a wait lasts this one tick
-            if self.activity[s] == "wait":
-                self.activity[s] = None
+            if activity[s] == "wait":
+                activity[s] = None
         cooldown = self.cooldown
         for s in self.imposters:  # only imposters have a kill cooldown
             if cooldown[s] > 0:

@@ -31,13 +31,19 @@ DEFAULT_WEIGHTS = {"win": 1.0, "task": 0.2, "discussion": 1.0, "held_out": 0.0}
 
 
 def imposter_mass(belief: np.ndarray, imposters: Iterable[int]) -> float:
-    """The probability ``belief`` puts on the true imposters (summed over them)."""
-    return float(sum(belief[i] for i in imposters))
+    """The probability ``belief`` puts on the true imposters (summed over them, in order)."""
+    mass = 0.0
+    for i in imposters:
+        mass += float(belief[i])
+    return mass
 
 
 def crew_belief(beliefs: Iterable[np.ndarray], imposters: Sequence[int]) -> float:
-    """``P``: the crew's beliefs in the true imposters, summed over crewmates."""
-    return float(sum(imposter_mass(b, imposters) for b in beliefs))
+    """``P``: the crew's beliefs in the true imposters, summed over crewmates (in order)."""
+    total = 0.0
+    for b in beliefs:
+        total += imposter_mass(b, imposters)
+    return total
 
 
 def speaking_reward(before: float, after: float, speaker_is_imposter: bool) -> float:

@@ -294,7 +294,9 @@ class SocialDeductionEnv(ParallelEnv):
                 invalid[seat].append(problem)
         if ignored:
             log.warning("actions for unknown agents ignored: %s", sorted(ignored))
-        game.component_table.fill(0.0)
+        if game.paid:  # clear what the last step paid (kept until now for inspection)
+            game.component_table.fill(0.0)
+            game.paid = False
         masks = self._masks  # computed with the observations the agents acted on
         phase = game.phase
         alive = game.alive.tolist()
@@ -348,7 +350,7 @@ class SocialDeductionEnv(ParallelEnv):
         agents = self.agents
         rewards = dict.fromkeys(agents, 0.0)
         components = [_NO_REWARD] * n  # copied into each info below
-        for s, values in enumerate(game.component_table.T.tolist()):
+        for s, values in enumerate(game.component_table.T.tolist() if game.paid else ()):
             if any(values):  # most steps pay nothing
                 reward = 0.0
                 for i, w in self._weighted:  # the order and skips of contract.weighted_reward

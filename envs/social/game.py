@@ -113,6 +113,8 @@ class SocialGame:
         #: this step's reward components, one row per component (REWARD_COMPONENTS order)
         self.component_table = np.zeros((len(REWARD_COMPONENTS), n))
         self.components = dict(zip(REWARD_COMPONENTS, self.component_table))
+        #: whether anything was written to component_table since the env last cleared it
+        self.paid = False
         #: _move_table[room, k]: whether move k (MOVES order) stays on the grid from room.
         xs, ys = np.arange(c.num_rooms) % c.width, np.arange(c.num_rooms) // c.width
         self._move_table = np.stack([ys > 0, ys < c.height - 1, xs > 0, xs < c.width - 1], axis=1)
@@ -445,6 +447,7 @@ class SocialGame:
         self.cooldown[killer] = self.cfg.kill_cooldown
         self.kills += 1
         self.components["task"][killer] += 1.0
+        self.paid = True
         self._tell(killer, f"You killed {self.names[victim]}.")
         self._tell(victim, f"{self.names[killer]} killed you. You are dead.")
         for w in (self.alive & (self.room == r)).nonzero()[0]:
@@ -459,6 +462,7 @@ class SocialGame:
             self._changed = True
             self.version += 1
             self.components["task"][s] += 1.0
+            self.paid = True
             self._tell(s, f"You finished task {t}.")
         self.activity[s] = None
         self.working_on[s] = -1
@@ -480,6 +484,7 @@ class SocialGame:
         self.winner, self.win_reason = winner, reason
         won = ~self.is_imposter if winner == "crew" else self.is_imposter
         self.components["win"][won] += 1.0
+        self.paid = True
         names = ", ".join(self.names[i] for i in self.imposters)
         self._tell_all(f"Game over: {winner} win ({reason}). The imposters were {names}.")
         return True
@@ -535,6 +540,7 @@ class SocialGame:
             if not imposter[s]:
                 crew_beliefs.append(b)
         p = crew_belief(crew_beliefs, imposters)
+        self.paid = True  # the belief bonus or the speaker's reward (often 0.0)
         if self._prior_p is None:  # first survey of the discussion: the belief bonus
             task, bonus = self.components["task"], p - 1.0
             for s in surveyed:  # +bonus to each living crewmate, -bonus to each imposter
@@ -576,9 +582,10 @@ class SocialGame:
         said = " ".join(message.splitlines()) if "\n" in message or "\r" in message else message
         self._tell(s, f'You said: "{said}"')
         self.public_log.append(f'[{self.tick}] {self.names[s]}: "{said}"')
-        for seat in range(self.n):
+        heard = f'[{self.tick}] {self.names[s]} said: "{said}"'  # what _tell writes, once
+        for seat, lines in enumerate(self.lines):
             if seat != s:
-                self._tell(seat, f'{self.names[s]} said: "{said}"')
+                lines.append(heard)
         self.message += 1
         self.phase = SURVEY
 
@@ -597,6 +604,7 @@ class SocialGame:
             tally[target] = tally.get(target, 0) + 1
             if target >= 0 and self.is_imposter[target] and not self.is_imposter[s]:
                 self.components["task"][s] += 1.0
+                self.paid = True
         top = max(tally.values())
         leaders = [t for t, k in tally.items() if k == top]
         ejected = leaders[0] if len(leaders) == 1 and leaders[0] >= 0 else -1

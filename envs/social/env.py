@@ -221,8 +221,9 @@ class SocialDeductionEnv(ParallelEnv):
         self._no_body_rows = [no_bodies[s] for s in range(n)]
         # rows of the observation arrays, per seat (see _observe)
         self._masks = np.zeros((n, layout_size), np.int8)
-        self._mask_rows: list[np.ndarray] = []
         self._room_rows: list[np.ndarray] = []
+        #: this game's room rows by (rooms, alive, gameplay?): read-only, shared across steps
+        self._rooms_seen: dict[tuple[bytes, bytes, bool], list[np.ndarray]] = {}
         self._task_rows: list[np.ndarray] = []
         self._witnessed_rows: list[np.ndarray] = []
         self._alive_obs = self._zero_n
@@ -255,6 +256,7 @@ class SocialDeductionEnv(ParallelEnv):
         self._task_id = f"social-{c.num_players}p{c.num_imposters}i-{game_seed:016x}"
         self.game = SocialGame(c, np.random.default_rng(game_seed), self.held_out_observer)
         self._games += 1
+        self._rooms_seen = {}
         self._roles = ["imposter" if i else "crewmate" for i in self.game.is_imposter.tolist()]
         self.agents = list(self.possible_agents)
         self._steps = 0
@@ -505,20 +507,21 @@ class SocialDeductionEnv(ParallelEnv):
         g = self.game
         assert g is not None
         n = g.n
-        masks = g.masks()  # read-only already
-        if masks is not self._masks:
-            self._masks = masks
-            self._mask_rows = [masks[s] for s in range(n)]
+        self._masks, mask_rows = g.mask_rows()  # read-only already
         rooms_key = (self._games, g.version, g.moves, g.phase == GAMEPLAY)
         if rooms_key != self._rooms_key:  # who sees whom changes only with moves and deaths
             self._rooms_key = rooms_key
-            if g.phase == GAMEPLAY:
-                same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
-                rooms = np.where(same | self._eye, g.room[None, :] + 1, 0)
-            else:
-                rooms = np.where(self._eye, g.room[None, :] + 1, 0)
-            rooms = _frozen(rooms.astype(np.int16))
-            self._room_rows = [rooms[s] for s in range(n)]
+            seen = (g.room.tobytes(), g.alive.tobytes(), g.phase == GAMEPLAY)
+            rows = self._rooms_seen.get(seen)  # the same rooms recur as seats walk
+            if rows is None:
+                if g.phase == GAMEPLAY:
+                    same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
+                    rooms = np.where(same | self._eye, g.room[None, :] + 1, 0)
+                else:
+                    rooms = np.where(self._eye, g.room[None, :] + 1, 0)
+                rooms = _frozen(rooms.astype(np.int16))
+                rows = self._rooms_seen[seen] = [rooms[s] for s in range(n)]
+            self._room_rows = rows
         status = np.empty((n, 5), np.int32)
         status[:] = (g.tick, 0, 0, g.speaker + 1, g.message)  # the columns shared by all seats
         status[:, 1] = g.busy
@@ -567,7 +570,7 @@ class SocialDeductionEnv(ParallelEnv):
                 enumerate(
                     zip(
                         self.agents,
-                        self._mask_rows,
+                        mask_rows,
                         self._seats_one_hot,
                         self._role_rows,
                         self._known_rows,

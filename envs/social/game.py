@@ -137,7 +137,6 @@ class SocialGame:
         #: bumped whenever a seat changes room (observation cache)
         self.moves = 0
         self._masks_key: tuple | None = None
-        self._masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._describe_key: tuple | None = None
         self._idle_state = b""
         self._idle_cache: tuple = ()  # (idle seats, ready), see _idle_ready
@@ -149,6 +148,10 @@ class SocialGame:
         self._none_masks = np.zeros((n, self.layout.size), dtype=np.int8)
         self._none_masks[:, self.layout.NONE] = 1
         self._none_masks.flags.writeable = False
+        self._none_pair = self._with_rows(self._none_masks)
+        self._mask_pair = self._none_pair  # the masks of the last mask_rows() and their rows
+        #: masks made only of _mask_table rows, by those rows (they recur as seats walk)
+        self._table_masks: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
         self._intro()
         self._describe_rooms()
 
@@ -302,15 +305,18 @@ class SocialGame:
         Cached: recomputed only when the phase, a death, body or task (``version``), a move,
         who is idle or which imposter may kill changed.
         """
+        return self.mask_rows()[0]
+
+    def mask_rows(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """:meth:`masks` and its rows, one read-only row per seat."""
         if self.winner is not None or self.phase in (SURVEY, SPEAK):
-            return self._none_masks
+            return self._none_pair
         idle, ready = self._idle_ready()
         key = (self.phase, self.version, self.moves, idle, ready)
         if key != self._masks_key:
             self._masks_key = key
-            self._masks = self._compute_masks(idle, ready)
-            self._masks.flags.writeable = False
-        return self._masks
+            self._mask_pair = self._compute_masks(idle, ready)
+        return self._mask_pair
 
     def _idle_ready(self) -> tuple[tuple[int, ...], tuple[bool, ...]]:
         """``(idle, ready)``: the living seats with no walk or task under way, and per seat
@@ -324,7 +330,9 @@ class SocialGame:
             self._idle_cache = (tuple(idle), tuple([c == 0 for c in self.cooldown.tolist()]))
         return self._idle_cache
 
-    def _compute_masks(self, idle: tuple[int, ...], ready: tuple[bool, ...]) -> np.ndarray:
+    def _compute_masks(
+        self, idle: tuple[int, ...], ready: tuple[bool, ...]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         lay, n = self.layout, self.n
         alive = self.alive
         if self.phase == VOTE:
@@ -334,19 +342,25 @@ class SocialGame:
             m[:, lay.skip] = 1
             m[~alive] = 0
             m[~alive, lay.NONE] = 1
-            return m
+            return self._with_rows(m)
         # an idle seat: wait, the moves of its room, its task, kills and reports; any other
         # seat (walking, working or dead): only "none"
         if not idle:
-            return self._none_masks
+            return self._none_pair
         rooms = self.room.tolist()
         open_by_room = self._open_tasks()
         rows = [self._none_index] * n
         for s in idle:
             rows[s] = 2 * rooms[s] + (rooms[s] in open_by_room[s])
-        m = self._mask_table[rows]  # a new array
         imposter = self.is_imposter.tolist()
         killers = [s for s in idle if imposter[s] and ready[s]]
+        if not killers and not self.bodies:  # the masks are rows of the table: kept per game
+            key = tuple(rows)
+            pair = self._table_masks.get(key)
+            if pair is None:
+                pair = self._table_masks[key] = self._with_rows(self._mask_table[rows])
+            return pair
+        m = self._mask_table[rows]  # a new array
         if killers:
             living = self.alive.tolist()
             for s in killers:
@@ -359,7 +373,11 @@ class SocialGame:
                 for j, r in enumerate(body_room):
                     if r == rooms[s]:
                         m[s, lay.report + j] = 1
-        return m
+        return self._with_rows(m)
+
+    def _with_rows(self, masks: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        masks.flags.writeable = False
+        return masks, [masks[s] for s in range(self.n)]
 
     # -- gameplay ----------------------------------------------------------------------------
 

@@ -222,6 +222,8 @@ class SocialDeductionEnv(ParallelEnv):
         # rows of the observation arrays, per seat (see _observe)
         self._masks = np.zeros((n, layout_size), np.int8)
         self._room_rows: list[np.ndarray] = []
+        self._templates: list[dict[str, Any]] = []  # per seat: the observation but 4 entries
+        self._template_rows: tuple = (None, None, None)  # what the templates were made of
         #: this game's room rows by (rooms, alive, gameplay?): read-only, shared across steps
         self._rooms_seen: dict[tuple[bytes, bytes, bool], list[np.ndarray]] = {}
         self._task_rows: list[np.ndarray] = []
@@ -550,39 +552,50 @@ class SocialDeductionEnv(ParallelEnv):
                 joined = f"{texts[s]}\n{new}" if texts[s] else new
                 texts[s] = joined[-limit:] if len(joined) > limit else joined
                 seen[s] = len(lines)
-        phase, alive = _ONE_HOT_PHASE[g.phase], self._alive_obs
-        return {
-            agent: {
-                "action_mask": mask,
-                "phase": phase,
-                "seat": seat,
-                "role": role,
-                "known_imposters": known,
-                "alive": alive,
-                "room": room,
-                "bodies": bodies,
-                "tasks": tasks,
-                "witnessed": witnessed,
-                "status": status[s],
-                "text": text,
-            }
-            for s, (agent, mask, seat, role, known, room, bodies, tasks, witnessed, text) in (
-                enumerate(
-                    zip(
-                        self.agents,
-                        mask_rows,
-                        self._seats_one_hot,
-                        self._role_rows,
-                        self._known_rows,
-                        self._room_rows,
-                        body_rows,
-                        self._task_rows,
-                        self._witnessed_rows,
-                        texts,
-                    )
+        made_of = self._template_rows  # the room and body rows (by identity) and the version
+        if (
+            made_of[0] is not self._room_rows
+            or made_of[1] is not body_rows
+            or made_of[2] != self._cache_version
+        ):  # what changes only with events: one dict per seat, copied at every step
+            self._template_rows = (self._room_rows, body_rows, self._cache_version)
+            self._templates = [
+                {
+                    "action_mask": None,  # these four are set at every step
+                    "phase": None,
+                    "seat": seat,
+                    "role": role,
+                    "known_imposters": known,
+                    "alive": self._alive_obs,
+                    "room": room,
+                    "bodies": bodies,
+                    "tasks": tasks,
+                    "witnessed": witnessed,
+                    "status": None,
+                    "text": None,
+                }
+                for seat, role, known, room, bodies, tasks, witnessed in zip(
+                    self._seats_one_hot,
+                    self._role_rows,
+                    self._known_rows,
+                    self._room_rows,
+                    body_rows,
+                    self._task_rows,
+                    self._witnessed_rows,
                 )
-            )
-        }
+            ]
+        phase = _ONE_HOT_PHASE[g.phase]
+        observations = {}
+        for s, (agent, template, mask, transcript) in enumerate(
+            zip(self.agents, self._templates, mask_rows, texts)
+        ):
+            obs = template.copy()  # a new dict per agent and step (the arrays are read-only)
+            obs["action_mask"] = mask
+            obs["phase"] = phase
+            obs["status"] = status[s]
+            obs["text"] = transcript
+            observations[agent] = obs
+        return observations
 
     def _info(
         self, seat: int, components: dict[str, float], invalid_action: str | None

@@ -64,6 +64,8 @@ class AgenticEnv(gym.Env):
                 )
             weights[name] = float(value)
         self.reward_weights: dict[str, float] = weights
+        # every component at 0, in COMPONENTS order: copied per step (dict.fromkeys costs 5x)
+        self._zero_components: dict[str, float] = dict.fromkeys(self.COMPONENTS, 0.0)
         self._task_id: str | None = None
         self._episode_id: str = ""
         self._step_count = 0
@@ -87,10 +89,10 @@ class AgenticEnv(gym.Env):
             ConfigError: if ``options`` is not a mapping, holds a key the env
                 does not declare, or a value of the wrong type; the message names them.
         """
-        name = type(self).__name__
-        valid = sorted(self.RESET_OPTIONS)
         if options is None:
             return {}
+        name = type(self).__name__
+        valid = sorted(self.RESET_OPTIONS)
         if not isinstance(options, Mapping):
             raise ConfigError(
                 f"{name}.reset: options must be a dict (or None), got {type(options).__name__}; "
@@ -132,9 +134,9 @@ class AgenticEnv(gym.Env):
         self._task_id = task_id
         self._episode_id = episode_id(self.np_random)
         self._step_count = 0
-        self._cost = {key: 0.0 for key in self.COST_KEYS}
+        self._cost = dict.fromkeys(self.COST_KEYS, 0.0)
         self._done = False
-        return self._info(dict.fromkeys(self.COMPONENTS, 0.0))
+        return self._info(self._zero_components.copy())
 
     def _draw_task(
         self,
@@ -185,7 +187,7 @@ class AgenticEnv(gym.Env):
         ``components`` may omit terms (they count as 0) but may not add unknown ones.
         """
         self._step_count += 1
-        full = dict.fromkeys(self.COMPONENTS, 0.0)
+        full = self._zero_components.copy()
         for name, value in components.items():
             if name not in full:
                 raise KeyError(
@@ -204,6 +206,7 @@ class AgenticEnv(gym.Env):
         invalid_action: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
+        """The contract's keys (ARCHITECTURE.md §2) in their order, then ``extra``'s."""
         info: dict[str, Any] = {
             "task_id": self._task_id or "",
             "episode_id": self._episode_id,
@@ -215,5 +218,6 @@ class AgenticEnv(gym.Env):
             "is_success": success,
             "invalid_action": invalid_action,
         }
-        info.update(extra)
+        if extra:
+            info.update(extra)
         return info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from gymnasium import spaces
@@ -256,6 +257,8 @@ class SearchQAEnv(AgenticEnv):
         self._question_text = ""  # the episode's question as observed (escaped, cut)
         self._observation: dict[str, str] = {}
         self._instructions = self._make_instructions()
+        self._turn_limit = cfg.turn_limit
+        self._status_lines: dict[tuple[int, int, float], str] = {}  # see _status_line
 
     # -- gymnasium API -------------------------------------------------------------------------
 
@@ -271,12 +274,13 @@ class SearchQAEnv(AgenticEnv):
             : self.config.max_observation_length // 4
         ]
         info = self._start_episode(self.task.task_id)
-        info.update(self._status_info(move=None, results=[], answer=None))
-        self._observation = self._make_observation(feedback="")
+        self._add_status_info(info, None, (), None)
+        self._observation = self._make_observation("")
         return self._observation_out(), info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        self._check_running()
+        if self._done:  # also before the first reset
+            self._check_running()
         if not isinstance(action, (str, bytes, bytearray, dict)):
             raise InvalidAction(
                 "SearchQAEnv actions are text (str), UTF-8 bytes or a tool-call dict, got "
@@ -286,12 +290,12 @@ class SearchQAEnv(AgenticEnv):
         assert task is not None
         self._turns += 1
         cfg = self.config
-        components: dict[str, float] = {}
+        components: dict[str, float]
         invalid: str | None = None
         results: list[SearchHit] = []
         answer: str | None = None
         terminated = truncated = False
-        extra: dict[str, Any] = {}
+        cut: str | None = None  # info["truncation_reason"]
         usage_problem = self._count_tokens(action) if isinstance(action, dict) else None
         parsed: Move | Invalid | None  # None: the turn is cut before it acts
         if usage_problem is not None:
@@ -300,7 +304,7 @@ class SearchQAEnv(AgenticEnv):
             parsed = Invalid(f"the action is longer than max_action_length={cfg.max_action_length}")
         elif cfg.budget is not None and self._cost["spend"] > cfg.budget + 1e-12:
             parsed = None
-            extra["truncation_reason"] = (
+            cut = (
                 f"the agent's tokens took the spend to {self._cost['spend']:g}, over the budget "
                 f"{cfg.budget:g}"
             )
@@ -308,30 +312,31 @@ class SearchQAEnv(AgenticEnv):
         else:
             parsed = parse_action(action)
         move = parsed if isinstance(parsed, Move) else None
-        if isinstance(parsed, Invalid):
-            invalid = parsed.reason
-        elif parsed is not None:
-            components["format"] = 1.0 if parsed.well_formed else 0.0
-            if parsed.kind in ("search", "open"):
-                invalid, over_budget, results = self._tool(parsed)
-                if over_budget is not None:
-                    truncated = True
-                    extra["truncation_reason"] = over_budget
-                elif invalid is None and parsed.kind == "search":
-                    components["searches"] = 1.0
-            else:
-                terminated = True
-                answer = parsed.argument if parsed.kind == "answer" else None
-                components.update(self._grade(task, answer))
+        if move is None:
+            components = {}
+            if parsed is not None:
+                invalid = parsed.reason
+        elif move.kind == "search" or move.kind == "open":
+            invalid, cut, results = self._tool(move)
+            components = {"format": 1.0 if move.well_formed else 0.0}
+            if cut is not None:
+                truncated = True
+            elif invalid is None and move.kind == "search":
+                components["searches"] = 1.0
+        else:
+            terminated = True
+            answer = move.argument if move.kind == "answer" else None
+            components = {"format": 1.0 if move.well_formed else 0.0, **self._grade(task, answer)}
         if invalid is not None:
             components["format"] = 0.0
-        if not (terminated or truncated) and self._turns >= cfg.turn_limit:
+        if not (terminated or truncated) and self._turns >= self._turn_limit:
             truncated = True
-            extra["truncation_reason"] = f"max_turns={cfg.turn_limit} turns used without an answer"
-        feedback = f"Your last turn was not used: {invalid}." if invalid else ""
-        if "truncation_reason" in extra:
-            feedback = f"The episode was cut: {extra['truncation_reason']}."
-        self._observation = self._make_observation(feedback=feedback)
+            cut = f"max_turns={self._turn_limit} turns used without an answer"
+        if cut is not None:
+            feedback = f"The episode was cut: {cut}."
+        else:
+            feedback = f"Your last turn was not used: {invalid}." if invalid else ""
+        self._observation = self._make_observation(feedback)
         done = terminated or truncated
         success = (components.get("task", 0.0) == 1.0) if done else None
         reward, info = self._finish_step(
@@ -343,9 +348,9 @@ class SearchQAEnv(AgenticEnv):
         )
         # the env's keys after the contract's, as _finish_step(**extra) would put them, without
         # repacking them as keyword arguments twice
-        info.update(self._status_info(move=move, results=results, answer=answer))
-        if extra:
-            info.update(extra)
+        self._add_status_info(info, move, results, answer)
+        if cut is not None:
+            info["truncation_reason"] = cut
         return self._observation_out(), reward, terminated, truncated, info
 
     def render(self) -> str | None:
@@ -439,19 +444,19 @@ class SearchQAEnv(AgenticEnv):
             return {"task": 0.0, "f1": 0.0}
         return {"task": exact_match(answer, task.answers), "f1": f1_score(answer, task.answers)}
 
-    def _status_info(
-        self, *, move: Move | None, results: list[SearchHit], answer: str | None
-    ) -> dict[str, Any]:
+    def _add_status_info(
+        self, info: dict[str, Any], move: Move | None, hits: Sequence[SearchHit], answer: str | None
+    ) -> None:
+        """Add the env's keys to ``info`` (after the contract's)."""
         task = self.task
         assert task is not None
-        return {
-            "question_kind": task.kind,
-            "searches_left": self.config.max_searches - self._searches,
-            "opens_left": self.config.max_opens - self._opens,
-            "move": None if move is None else move.kind,
-            "results": [hit.to_dict() for hit in results],
-            "answer": answer,
-        }
+        cfg = self.config
+        info["question_kind"] = task.kind
+        info["searches_left"] = cfg.max_searches - self._searches
+        info["opens_left"] = cfg.max_opens - self._opens
+        info["move"] = None if move is None else move.kind
+        info["results"] = [hit.to_dict() for hit in hits]
+        info["answer"] = answer
 
     def _make_instructions(self) -> str:
         cfg = self.config
@@ -468,21 +473,31 @@ class SearchQAEnv(AgenticEnv):
         )
 
     def _make_observation(self, feedback: str) -> dict[str, str]:
-        cfg = self.config
-        limit = cfg.max_observation_length
-        status = (
-            f"Searches left: {cfg.max_searches - self._searches} of {cfg.max_searches}. "
-            f"Page opens left: {cfg.max_opens - self._opens}. "
-            f"Spent: {self._cost.get('spend', 0.0):g}"
-            + (f" of {cfg.budget:g}." if cfg.budget is not None else ".")
-        )
+        limit = self.config.max_observation_length
         return {
             "instructions": self._instructions,
             "question": self._question_text,
-            "status": status,
+            "status": self._status_line(),
             "transcript": _clip_start(self._transcript_text, limit // 2),
             "feedback": _printable(feedback)[: limit // 8] if feedback else "",
         }
+
+    def _status_line(self) -> str:
+        """Searches and opens left and the spend; one string per state, formatted once (the
+        ``:g`` formatting costs more than the rest of the observation)."""
+        key = (self._searches, self._opens, self._cost.get("spend", 0.0))
+        line = self._status_lines.get(key)
+        if line is None:
+            cfg = self.config
+            line = (
+                f"Searches left: {cfg.max_searches - self._searches} of {cfg.max_searches}. "
+                f"Page opens left: {cfg.max_opens - self._opens}. "
+                f"Spent: {key[2]:g}" + (f" of {cfg.budget:g}." if cfg.budget is not None else ".")
+            )
+            if len(self._status_lines) >= 1024:  # spends in token prices take many values
+                self._status_lines.clear()
+            self._status_lines[key] = line
+        return line
 
     def _observation_out(self) -> Any:
         if self.config.observation_format == "text":

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rewardgym.envs.search.answers import is_abstention
 
@@ -47,9 +47,11 @@ TOOL_ARGUMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Move:
-    """One parsed move: its kind, its argument, and whether the turn was well formed."""
+class Move(NamedTuple):
+    """One parsed move: its kind, its argument, and whether the turn was well formed.
+
+    Immutable (a named tuple: a quarter of a frozen dataclass's construction cost, paid on
+    every step)."""
 
     kind: MoveKind
     argument: str = ""
@@ -178,6 +180,9 @@ def _bare_tag(text: str) -> Move | Invalid | None:
     regex scan; None for anything else."""
     if text[:1] != "<" or text.count("<") != 2:
         return None
+    if text.startswith("<search>") and text.endswith("</search>"):  # the most common turn
+        query = text[8:-9].strip()
+        return Move("search", query) if query else _move("search", "", well_formed=True, via="tag")
     for name, opening, closing in _BARE_TAGS:
         if text.startswith(opening) and text.endswith(closing):
             return _move(name, text[len(opening) : -len(closing)], well_formed=True, via="tag")
@@ -193,7 +198,11 @@ def parse_action(action: Any) -> Move | Invalid:
         TypeError: only for an action that no agent could produce (not text, bytes or dict).
     """
     if isinstance(action, str):
-        pass  # the common case first: text skips the bytes and (slow, ABC) Mapping checks
+        if action[:1] == "<" and action.isascii():  # a bare tag: no JSON, no surrogates
+            fast = _bare_tag(action.strip())
+            if fast is not None:
+                return fast
+        # the common case first: text skips the bytes and (slow, ABC) Mapping checks
     elif isinstance(action, (bytes, bytearray)):
         try:
             action = bytes(action).decode("utf-8")

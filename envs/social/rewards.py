@@ -29,6 +29,8 @@ REWARD_COMPONENTS = ("win", "task", "discussion", "held_out")
 #: The paper's weights: ``1.0*win + 0.2*task + 1.0*discussion``; ``held_out`` is logged only.
 DEFAULT_WEIGHTS = {"win": 1.0, "task": 0.2, "discussion": 1.0, "held_out": 0.0}
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def imposter_mass(belief: np.ndarray, imposters: Iterable[int]) -> float:
     """The probability ``belief`` puts on the true imposters (summed over them, in order)."""
@@ -65,22 +67,21 @@ def validate_survey(value: Any, n: int, tolerance: float) -> tuple[np.ndarray | 
         ``(belief, None)`` with the belief as float64 (renormalised within the tolerance), or
         ``(None, reason)`` saying what is wrong.
     """
-    if type(value) is np.ndarray and value.shape == (n,) and value.dtype.kind == "f":
-        # the common case in one pass: NaN/inf make the sum non-finite
-        if n < 8 and value.dtype == np.float64:
+    if type(value) is np.ndarray and value.shape == (n,):  # the common cases first
+        if n < 8 and value.dtype is _FLOAT64:
             # numpy adds fewer than 8 float64 in order: a Python loop gives the same float
             values = value.tolist()
             total = 0.0
             for x in values:
-                total += x
-            ok = abs(total - 1.0) <= tolerance and min(values) >= 0
-        else:
+                total += x  # NaN/inf make the sum non-finite
+            if abs(total - 1.0) <= tolerance and min(values) >= 0:
+                return (value.copy() if total == 1.0 else value / total), None  # x / 1.0 == x
+        elif value.dtype.kind == "f":
             total = float(value.sum())
-            ok = abs(total - 1.0) <= tolerance and value.min() >= 0
-        if ok:
-            if value.dtype != np.float64:
-                value = value.astype(np.float64)
-            return value / total, None  # a new array either way
+            if abs(total - 1.0) <= tolerance and value.min() >= 0:
+                if value.dtype != np.float64:
+                    value = value.astype(np.float64)
+                return value / total, None  # a new array either way
     if value is None:
         return None, "no survey was given"
     try:

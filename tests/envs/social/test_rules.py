@@ -278,11 +278,14 @@ def test_imposter_seats_are_randomised(make_env):
 def test_survey_normalisation_is_numpys_to_the_last_bit(n):
     """The survey check's pure-Python sum (small n) divides by exactly numpy's own sum."""
     rng = np.random.default_rng(n)
-    for _ in range(2000):
+    for i in range(2000):
         value = rng.dirichlet(np.ones(n)) * (1 + rng.uniform(-5e-4, 5e-4))
+        if i % 10 == 0:
+            value = np.full(n, 1.0 / n)  # sums to exactly 1.0 for some n
         belief, problem = validate_survey(value, n, 1e-3)
         assert problem is None
         assert belief.tobytes() == (value / value.sum()).tobytes()
+        assert belief is not value and belief.flags.writeable  # the caller's array is not kept
     assert validate_survey(np.full(n, 0.5), n, 1e-3)[0] is None
     bad = np.full(n, 1.0 / n)
     bad[0] = np.nan

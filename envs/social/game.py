@@ -140,6 +140,7 @@ class SocialGame:
         self._describe_key: tuple | None = None
         self._idle_state = b""
         self._idle_cache: tuple = ()  # (idle seats, ready), see _idle_ready
+        self._idle_seen: dict[bytes, tuple] = {}  # the same by the state they were made from
         self._open_version = -1
         #: (seat, room, seats there, bodies there, its open tasks there, its cooldown if an
         #: imposter else -1) -> the sentence of what it sees (views recur as seats walk)
@@ -150,8 +151,8 @@ class SocialGame:
         self._none_masks.flags.writeable = False
         self._none_pair = self._with_rows(self._none_masks)
         self._mask_pair = self._none_pair  # the masks of the last mask_rows() and their rows
-        #: masks made only of _mask_table rows, by those rows (they recur as seats walk)
-        self._table_masks: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
+        #: gameplay masks by (_mask_table rows, flat indices of the kills and reports allowed)
+        self._seen_masks: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
         self._intro()
         self._describe_rooms()
 
@@ -325,9 +326,13 @@ class SocialGame:
         state = self.alive.tobytes() + self.busy.tobytes() + self.cooldown.tobytes()
         if state != self._idle_state:
             self._idle_state = state
-            busy = self.busy.tolist()
-            idle = [s for s, a in enumerate(self.alive.tolist()) if a and not busy[s]]
-            self._idle_cache = (tuple(idle), tuple([c == 0 for c in self.cooldown.tolist()]))
+            cached = self._idle_seen.get(state)  # timers run through the same states again
+            if cached is None:
+                busy = self.busy.tolist()
+                idle = [s for s, a in enumerate(self.alive.tolist()) if a and not busy[s]]
+                ready = [c == 0 for c in self.cooldown.tolist()]
+                cached = self._idle_seen[state] = (tuple(idle), tuple(ready))
+            self._idle_cache = cached
         return self._idle_cache
 
     def _compute_masks(
@@ -352,28 +357,31 @@ class SocialGame:
         rows = [self._none_index] * n
         for s in idle:
             rows[s] = 2 * rooms[s] + (rooms[s] in open_by_room[s])
+        # kills: each idle imposter with no cooldown may kill the living crew in its room;
+        # reports: each idle seat may report the bodies in its room
         imposter = self.is_imposter.tolist()
-        killers = [s for s in idle if imposter[s] and ready[s]]
-        if not killers and not self.bodies:  # the masks are rows of the table: kept per game
-            key = tuple(rows)
-            pair = self._table_masks.get(key)
-            if pair is None:
-                pair = self._table_masks[key] = self._with_rows(self._mask_table[rows])
-            return pair
-        m = self._mask_table[rows]  # a new array
-        if killers:
-            living = self.alive.tolist()
-            for s in killers:
-                for j, r in enumerate(rooms):
-                    if r == rooms[s] and living[j] and not imposter[j]:
-                        m[s, lay.KILL + j] = 1
+        allowed: list[int] = []  # flat indices into the (n, size) mask
+        living = self.alive.tolist()
+        for s in idle:
+            if imposter[s] and ready[s]:
+                allowed += [
+                    s * lay.size + lay.KILL + j
+                    for j, r in enumerate(rooms)
+                    if r == rooms[s] and living[j] and not imposter[j]
+                ]
         if self.bodies:
             body_room = self.body_room.tolist()
             for s in idle:
-                for j, r in enumerate(body_room):
-                    if r == rooms[s]:
-                        m[s, lay.report + j] = 1
-        return self._with_rows(m)
+                allowed += [
+                    s * lay.size + lay.report + j for j, r in enumerate(body_room) if r == rooms[s]
+                ]
+        key = (tuple(rows), tuple(allowed))
+        pair = self._seen_masks.get(key)  # the same masks recur as seats walk
+        if pair is None:
+            m = self._mask_table[rows]  # a new array
+            m.flat[allowed] = 1
+            pair = self._seen_masks[key] = self._with_rows(m)
+        return pair
 
     def _with_rows(self, masks: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         masks.flags.writeable = False

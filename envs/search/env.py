@@ -394,11 +394,12 @@ class SearchQAEnv(AgenticEnv):
         hits = backend.search(move.argument, cfg.top_k)
         self._searches += 1
         self._charge("searches", price)
-        lines = [f"Search {self._searches}: {move.argument}"]
-        if not hits:
-            lines.append("(no results)")
-        lines += [f"{i}. [{h.page_id}] {h.title}: {h.snippet}" for i, h in enumerate(hits, 1)]
-        self._log("\n".join(lines))
+        entry = f"Search {self._searches}: {move.argument}\n" + (
+            "\n".join([f"{i}. [{h.page_id}] {h.title}: {h.snippet}" for i, h in enumerate(hits, 1)])
+            if hits
+            else "(no results)"
+        )
+        self._log(entry)
         return None, None, hits
 
     def _log(self, entry: str) -> None:

@@ -279,7 +279,6 @@ class SocialDeductionEnv(ParallelEnv):
         n = game.n
         invalid: defaultdict[int, list[str]] = defaultdict(list)  # per seat, only where any
         fields: list[Mapping[str, Any]] = [_NO_FIELDS] * n
-        given = [False] * n
         ignored: dict[str, str] = {}
         seats = self._seat
         for agent, action in actions.items():
@@ -287,7 +286,6 @@ class SocialDeductionEnv(ParallelEnv):
             if seat is None:
                 ignored[str(agent)] = f"unknown agent {agent!r}; agents: {self.possible_agents}"
                 continue
-            given[seat] = True
             if type(action) is dict and ACTION_FIELDS.issuperset(
                 action
             ):  # split_action's fast path
@@ -306,12 +304,12 @@ class SocialDeductionEnv(ParallelEnv):
         alive = game.alive.tolist()
         if not all(alive):
             for s, living in enumerate(alive):
-                if not living and given[s]:
+                if not living:  # a seat that sent nothing has no fields: action 0
                     k = read_index(fields[s].get("action", 0))
                     if k != 0:
                         invalid[s].append(f"player_{s} is dead: the dead take no actions (ignored)")
         if phase == GAMEPLAY:
-            game.play_tick(self._gameplay_choices(game, fields, given, masks, invalid))
+            game.play_tick(self._gameplay_choices(game, fields, masks, invalid))
         elif phase == SURVEY:
             beliefs: dict[int, np.ndarray | None] = {}
             for s in game.surveyed():
@@ -406,7 +404,6 @@ class SocialDeductionEnv(ParallelEnv):
         self,
         game: SocialGame,
         fields: list[Mapping[str, Any]],
-        given: list[bool],
         masks: np.ndarray,
         invalid: defaultdict[int, list[str]],
     ) -> list[int]:
@@ -428,7 +425,7 @@ class SocialDeductionEnv(ParallelEnv):
                 if not busy[s]:
                     what = (
                         "no action given"
-                        if not given[s] or "action" not in fields[s]
+                        if "action" not in fields[s]
                         else (f"action {fields[s]['action']!r} is not an int")
                     )
                     invalid[s].append(f"{what}; played as wait")

@@ -399,7 +399,7 @@ class SocialGame:
         acting = self.alive.nonzero()[0].tolist()
         # kills, reports and votes, in seat order (most ticks have none)
         kill = lay.KILL
-        special = [s for s in acting if choices[s] >= kill]
+        special = [s for s in acting if choices[s] >= kill] if max(choices) >= kill else []
         # Kills first: a victim's own action this tick does not happen.
         for s in special:
             a = choices[s]
@@ -413,11 +413,13 @@ class SocialGame:
                 break
         alive, activity, busy = self.alive.tolist(), self.activity, self.busy
         wait, task = lay.WAIT, lay.TASK
+        waited = False
         for s in acting:
             a = choices[s]
             if a <= wait or not alive[s]:
                 if a == wait:
                     activity[s] = "wait"
+                    waited = True
                 continue
             if a < task:
                 name, dx, dy = MOVES[a - lay.MOVE]
@@ -437,9 +439,10 @@ class SocialGame:
                 busy[s] = left - 1
                 if left == 1:
                     self._finish_activity(s)
-        for s in acting:  # a wait lasts this one tick
-            if activity[s] == "wait":
-                activity[s] = None
+        if waited:  # a wait lasts this one tick
+            for s in acting:
+                if activity[s] == "wait":
+                    activity[s] = None
         cooldown = self.cooldown
         for s in self.imposters:  # only imposters have a kill cooldown
             if cooldown[s] > 0:

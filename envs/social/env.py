@@ -521,11 +521,16 @@ class SocialDeductionEnv(ParallelEnv):
                 rooms = _frozen(rooms.astype(np.int16))
                 rows = self._rooms_seen[seen] = [rooms[s] for s in range(n)]
             self._room_rows = rows
-        status = np.empty((n, 5), np.int32)
-        status[:] = (g.tick, 0, 0, g.speaker + 1, g.message)  # the columns shared by all seats
-        status[:, 1] = g.busy
-        status[:, 2] = g.cooldown
-        status.setflags(write=False)
+        # status rows: seats with the same busy ticks and cooldown share one read-only row
+        tick, speaker, message = g.tick, g.speaker + 1, g.message
+        made: dict[tuple[int, int], np.ndarray] = {}
+        status = []
+        for timers in zip(g.busy.tolist(), g.cooldown.tolist()):
+            row = made.get(timers)
+            if row is None:
+                row = made[timers] = np.array((tick, *timers, speaker, message), np.int32)
+                row.setflags(write=False)
+            status.append(row)
         if self._cache_version != (self._games, g.version):  # what changes only with events
             self._cache_version = (self._games, g.version)
             tasks = _frozen(np.where(g.task_done, 0, g.task_room + 1).astype(np.int16))

@@ -499,9 +499,10 @@ class SocialDeductionEnv(ParallelEnv):
     def _observe(self) -> dict[str, dict[str, Any]]:
         """Every agent's observation; built for all seats at once.
 
-        Each entry is a row of a read-only array; the rows of what changes only with events
-        (masks, rooms, tasks, sightings) are kept as lists until the next such event, so a step
-        indexes Python lists rather than slicing arrays.
+        Every array entry is read-only (so rows may be shared between seats and steps); a new
+        dict per agent and step. What changes only with events (masks, rooms, tasks, sightings,
+        roles) is kept as per-seat rows and a per-seat template dict until the next such event;
+        a step copies the template and sets the mask, phase, status and transcript.
         """
         g = self.game
         assert g is not None

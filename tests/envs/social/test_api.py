@@ -274,3 +274,31 @@ def test_docstring_is_the_doc_page():
     assert norm(doc.split("\n", 1)[1]) in norm(page.read_text()), (
         "run python -m rewardgym.envs.docpages docs/envs/social.md"
     )
+
+
+def test_observations_and_infos_are_fresh_and_their_arrays_read_only():
+    """The env keeps rows, templates and masks between steps: what it returns must be new
+    dicts over read-only arrays, so a caller that edits one cannot change another or the game."""
+    env = SocialDeductionEnv(meeting_interval=4)
+    obs, infos = env.reset(seed=3)
+    seen = []
+    for _ in range(12):  # gameplay, then a discussion
+        for a, o in obs.items():
+            for key, value in o.items():
+                if isinstance(value, np.ndarray):
+                    assert not value.flags.writeable, (a, key)
+                    with pytest.raises(ValueError):
+                        value[...] = 0
+            o["action_mask"] = None  # editing the returned dicts...
+            o["extra"] = 1
+            infos[a]["reward_components"]["task"] = 99.0
+            infos[a]["reward_weights"]["win"] = -1.0
+            infos[a]["cost"]["x"] = 1.0
+        seen.append(obs)
+        obs, _, _, _, infos = env.step(idle(env))
+        for a, o in obs.items():  # ...changes nothing the env returns next
+            assert o["action_mask"] is not None and "extra" not in o
+            assert infos[a]["reward_weights"] == env.reward_weights and infos[a]["cost"] == {}
+            assert infos[a]["reward_components"]["task"] != 99.0
+            assert all(o is not old[a] for old in seen)
+    assert env.reward_weights["win"] == 1.0

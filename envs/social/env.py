@@ -23,6 +23,7 @@ from rewardgym.envs.social.actions import (
 )
 from rewardgym.envs.social.config import PHASES, ActionLayout, SocialConfig, make_config
 from rewardgym.envs.social.game import (
+    CACHE_LIMIT,
     GAMEPLAY,
     SPEAK,
     SURVEY,
@@ -514,6 +515,8 @@ class SocialDeductionEnv(ParallelEnv):
             seen = (g.room.tobytes(), g.alive.tobytes(), g.phase == GAMEPLAY)
             rows = self._rooms_seen.get(seen)  # the same rooms recur as seats walk
             if rows is None:
+                if len(self._rooms_seen) >= CACHE_LIMIT:
+                    self._rooms_seen.clear()
                 if g.phase == GAMEPLAY:
                     same = (g.room[:, None] == g.room[None, :]) & g.alive[None, :]
                     rooms = np.where(same | self._eye, g.room[None, :] + 1, 0)

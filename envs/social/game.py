@@ -31,6 +31,9 @@ __all__ = ["HeldOutObserver", "SocialGame", "SurveyRecord"]
 HeldOutObserver = Callable[[Sequence[str], np.ndarray], np.ndarray]
 
 GAMEPLAY, SURVEY, SPEAK, VOTE = range(4)
+#: entries a per-game cache of recurring states may hold; one that fills up starts again empty
+#: (bounds the memory of very long games)
+CACHE_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,8 @@ class SocialGame:
                 said = (seat, r, view[1], view[2], tuple(tasks), cd)  # all the sentence says
                 sentence = self._sentences.get(said)
                 if sentence is None:
+                    if len(self._sentences) >= CACHE_LIMIT:
+                        self._sentences.clear()
                     sentence = self._sentences[said] = self._sentence(seat, r, *said[2:5])
                 self._tell(seat, sentence)
 
@@ -328,6 +333,8 @@ class SocialGame:
             self._idle_state = state
             cached = self._idle_seen.get(state)  # timers run through the same states again
             if cached is None:
+                if len(self._idle_seen) >= CACHE_LIMIT:
+                    self._idle_seen.clear()
                 busy = self.busy.tolist()
                 idle = [s for s, a in enumerate(self.alive.tolist()) if a and not busy[s]]
                 ready = [c == 0 for c in self.cooldown.tolist()]
@@ -378,6 +385,8 @@ class SocialGame:
         key = (tuple(rows), tuple(allowed))
         pair = self._seen_masks.get(key)  # the same masks recur as seats walk
         if pair is None:
+            if len(self._seen_masks) >= CACHE_LIMIT:
+                self._seen_masks.clear()
             m = self._mask_table[rows]  # a new array
             m.flat[allowed] = 1
             pair = self._seen_masks[key] = self._with_rows(m)

@@ -97,3 +97,24 @@ def test_same_seeds_give_the_same_games_as_recorded(settings, digest):
 def test_cut_transcripts_are_the_same_as_recorded(settings, digest):
     """Short ``max_text_chars``: the transcript tail is cut on almost every step."""
     assert game_digest(range(6), **settings) == digest
+
+
+def test_full_state_caches_start_again_and_change_nothing(monkeypatch):
+    """The per-game caches of recurring states (masks, rooms, idle seats, room sentences) are
+    bounded; one that fills up is emptied, and the games stay the same as recorded."""
+    import sys
+
+    for module in ("rewardgym.envs.social.game", "rewardgym.envs.social.env"):
+        monkeypatch.setattr(sys.modules[module], "CACHE_LIMIT", 2)
+    env = SocialDeductionEnv(num_players=4, meeting_interval=5)
+    obs, _ = env.reset(seed=0)
+    while env.agents:  # the last allowed action: kills and reports where there are any
+        actions = {a: {"action": int(o["action_mask"].nonzero()[0][-1])} for a, o in obs.items()}
+        obs, *_ = env.step(actions)
+        g = env.game
+        assert max(len(g._seen_masks), len(g._idle_seen), len(g._sentences)) <= 2
+        assert len(env._rooms_seen) <= 2
+    assert (
+        game_digest(range(12), num_players=4, meeting_interval=5)
+        == "58288e62c295a87e15103367984b321251a0ea4e20b09a74bbeca5cedb156f97"
+    )

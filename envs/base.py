@@ -195,7 +195,9 @@ class AgenticEnv(gym.Env):
                 )
             full[name] = float(value)
         self._done = bool(terminated or truncated)
-        info = self._info(full, success=success, invalid_action=invalid_action, **extra)
+        info = self._info(full, success=success, invalid_action=invalid_action)
+        if extra:
+            info.update(extra)
         return weighted_reward(full, self.reward_weights), info
 
     def _info(
@@ -204,10 +206,10 @@ class AgenticEnv(gym.Env):
         *,
         success: bool | None = None,
         invalid_action: str | None = None,
-        **extra: Any,
     ) -> dict[str, Any]:
-        """The contract's keys (ARCHITECTURE.md §2) in their order, then ``extra``'s."""
-        info: dict[str, Any] = {
+        """The contract's keys (ARCHITECTURE.md §2), in their order (a family adds its own after
+        them)."""
+        return {
             "task_id": self._task_id or "",
             "episode_id": self._episode_id,
             "step": self._step_count,
@@ -218,6 +220,3 @@ class AgenticEnv(gym.Env):
             "is_success": success,
             "invalid_action": invalid_action,
         }
-        if extra:
-            info.update(extra)
-        return info

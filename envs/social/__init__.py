@@ -1,11 +1,12 @@
 """The social deduction family: an Among Us-like game on PettingZoo (METHODS.md §4).
 
 - :mod:`~rewardgym.envs.social.config`: :class:`SocialConfig` (the rules) and the action layout;
-- :mod:`~rewardgym.envs.social.game`: :class:`SocialGame`, the rules without any RL API;
+- :mod:`~rewardgym.envs.social.game`: :class:`SocialGame`, the rules without any RL API
+  (gameplay), with :mod:`~rewardgym.envs.social.meeting` (the discussion and the vote);
 - :mod:`~rewardgym.envs.social.rewards`: the reward math (speaking reward, crew belief, surveys);
 - :mod:`~rewardgym.envs.social.actions`: the action space and the checks of agent input;
 - :mod:`~rewardgym.envs.social.env`: :class:`SocialDeductionEnv` (``ParallelEnv``) and
-  ``env()`` (its AEC face).
+  ``env()`` (its AEC face), with :mod:`~rewardgym.envs.social.observations` (what agents see).
 """
 
 from __future__ import annotations

@@ -15,8 +15,12 @@ from rewardgym.errors import ConfigError
 
 __all__ = [
     "COLOURS",
+    "GAMEPLAY",
     "MOVES",
     "PHASES",
+    "SPEAK",
+    "SURVEY",
+    "VOTE",
     "ActionLayout",
     "SocialConfig",
     "make_config",
@@ -28,6 +32,8 @@ COLOURS = ("Red", "Blue", "Green", "Pink", "Orange", "Yellow", "Black", "White",
 MOVES = (("north", 0, -1), ("south", 0, 1), ("west", -1, 0), ("east", 1, 0))
 #: The phases of the game, in the order of the observation's ``phase`` one-hot.
 PHASES = ("gameplay", "survey", "speak", "vote")
+#: The phases as indices into :data:`PHASES` (what ``SocialGame.phase`` holds).
+GAMEPLAY, SURVEY, SPEAK, VOTE = range(len(PHASES))
 
 
 class SocialConfig(BaseModel):

@@ -104,7 +104,7 @@ def test_full_state_caches_start_again_and_change_nothing(monkeypatch):
     bounded; one that fills up is emptied, and the games stay the same as recorded."""
     import sys
 
-    for module in ("rewardgym.envs.social.game", "rewardgym.envs.social.env"):
+    for module in ("rewardgym.envs.social.game", "rewardgym.envs.social.observations"):
         monkeypatch.setattr(sys.modules[module], "CACHE_LIMIT", 2)
     env = SocialDeductionEnv(num_players=4, meeting_interval=5)
     obs, _ = env.reset(seed=0)

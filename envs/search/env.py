@@ -258,7 +258,7 @@ class SearchQAEnv(AgenticEnv):
         self._observation: dict[str, str] = {}
         self._instructions = self._make_instructions()
         self._turn_limit = cfg.turn_limit
-        self._status_lines: dict[tuple[int, int, float], str] = {}  # see _status_line
+        self._status_lines: dict[tuple[int, int, float], str] = {}  # see _make_observation
 
     # -- gymnasium API -------------------------------------------------------------------------
 
@@ -474,31 +474,31 @@ class SearchQAEnv(AgenticEnv):
         )
 
     def _make_observation(self, feedback: str) -> dict[str, str]:
-        limit = self.config.max_observation_length
-        return {
-            "instructions": self._instructions,
-            "question": self._question_text,
-            "status": self._status_line(),
-            "transcript": _clip_start(self._transcript_text, limit // 2),
-            "feedback": _printable(feedback)[: limit // 8] if feedback else "",
-        }
-
-    def _status_line(self) -> str:
-        """Searches and opens left and the spend; one string per state, formatted once (the
-        ``:g`` formatting costs more than the rest of the observation)."""
+        cfg = self.config
+        limit = cfg.max_observation_length
+        # the status line is formatted once per (searches, opens, spend): its ``:g`` formatting
+        # costs more than the rest of the observation
         key = (self._searches, self._opens, self._cost.get("spend", 0.0))
-        line = self._status_lines.get(key)
-        if line is None:
-            cfg = self.config
-            line = (
+        status = self._status_lines.get(key)
+        if status is None:
+            status = (
                 f"Searches left: {cfg.max_searches - self._searches} of {cfg.max_searches}. "
                 f"Page opens left: {cfg.max_opens - self._opens}. "
                 f"Spent: {key[2]:g}" + (f" of {cfg.budget:g}." if cfg.budget is not None else ".")
             )
             if len(self._status_lines) >= 1024:  # spends in token prices take many values
                 self._status_lines.clear()
-            self._status_lines[key] = line
-        return line
+            self._status_lines[key] = status
+        transcript = self._transcript_text
+        if len(transcript) > limit // 2:
+            transcript = _clip_start(transcript, limit // 2)
+        return {
+            "instructions": self._instructions,
+            "question": self._question_text,
+            "status": status,
+            "transcript": transcript,
+            "feedback": _printable(feedback)[: limit // 8] if feedback else "",
+        }
 
     def _observation_out(self) -> Any:
         if self.config.observation_format == "text":

@@ -199,6 +199,10 @@ def parse_action(action: Any) -> Move | Invalid:
     """
     if isinstance(action, str):
         if action[:1] == "<" and action.isascii():  # a bare tag: no JSON, no surrogates
+            if action.startswith("<search>") and action.endswith("</search>"):  # most turns
+                query = action[8:-9].strip()
+                if query and "<" not in query:
+                    return Move("search", query)
             fast = _bare_tag(action.strip())
             if fast is not None:
                 return fast

@@ -113,8 +113,10 @@ class BrokenInvariant(GuessEnv):
 class IgnoresSeed(GuessEnv):
     def reset(self, *, seed=None, options=None):
         obs, info = super().reset(seed=seed)
-        self.secret = int(np.random.default_rng().integers(10))  # not from self.np_random
-        info["task_id"] = f"digit-{self.secret}"
+        fresh = np.random.default_rng()  # not from self.np_random
+        self.secret = int(fresh.integers(10))
+        # the unseeded draw shows in the task id (a nonce too: two secrets alone coincide 1 in 10)
+        info["task_id"] = f"digit-{self.secret}-{int(fresh.integers(2**62))}"
         return obs, info
 
 

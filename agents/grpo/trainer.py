@@ -330,12 +330,13 @@ class GRPOTrainer:
         g = cfg.group_size
         return [episodes[i : i + g] for i in range(0, len(episodes), g)]
 
-    def _policy_state(self) -> dict[str, Any]:
-        """The full weights of the current policy (LoRA merged), for rollout actors."""
+    def _policy_state(self, *, cpu: bool = True) -> dict[str, Any]:
+        """The full weights of the current policy (LoRA merged): on the CPU for rollout actors,
+        or where they are (``cpu=False``) for an engine on the same device."""
         module = self.client.module
         if self.config.lora is not None:
             module = copy.deepcopy(module).merge_and_unload()
-        return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        return {k: v.detach().cpu() if cpu else v.detach() for k, v in module.state_dict().items()}
 
     def update(
         self, groups: Sequence[Sequence[EpisodeRecord]], advantages: Sequence[list[list[float]]]
@@ -417,7 +418,7 @@ class GRPOTrainer:
     def _sync_generator(self) -> None:
         """Push the current policy's weights into the ``vllm`` backend's engine."""
         t0 = time.perf_counter()
-        self.client.sync_weights(self._policy_state())
+        self.client.sync_weights(self._policy_state(cpu=False))
         log.debug("pushed weights to the vLLM engine in %.3f s", time.perf_counter() - t0)
 
     def _recompute_old(self, turns: list[tuple]) -> tuple[list[tuple], float]:

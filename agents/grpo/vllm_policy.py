@@ -25,7 +25,7 @@ from typing import Any
 
 from rewardgym.agents.grpo.policy import PolicyClient, Turn
 from rewardgym.errors import DependencyNotInstalled
-from rewardgym.llm.base import ChatMessage, Completion, cut_at_stop
+from rewardgym.llm.base import Completion, cut_at_stop
 from rewardgym.localonly import apply_offline_env
 
 __all__ = ["VLLM_ENV", "VLLMPolicyClient"]
@@ -100,27 +100,10 @@ class VLLMPolicyClient(PolicyClient):
         self.engine.reset_prefix_cache()
         self.syncs += 1
 
-    def generate_batch(
-        self, requests: Sequence[tuple[Sequence[ChatMessage], Mapping[str, Any]]]
-    ) -> list[Completion]:
-        """Answer several chats in one engine call, in order (the engine batches them); each
-        request's sampling is seeded by its own ``seed``. Records one :class:`Turn` per request."""
-        rows = [
-            (
-                self.chat_ids(messages),
-                max(1, int(kw.get("max_tokens", 64))),
-                float(kw.get("temperature", 0.0)),
-                tuple(kw.get("stop") or ()),
-                kw.get("seed"),
-            )
-            for messages, kw in requests
-        ]
-        outs = self._sample(rows)
-        for out in outs:
-            self._count(out)
-        return outs
-
     def _sample(self, rows: Sequence[tuple[list[int], int, float, tuple[str, ...], Any]]):
+        """Every row's completion from one engine call (the engine batches them), each seeded
+        by its own ``seed``; one :class:`Turn` per row. :meth:`PolicyClient.generate_batch`
+        and single chats come here."""
         vllm = self._vllm
         prompts, params = [], []
         for ids, max_tokens, temperature, stop, seed in rows:
